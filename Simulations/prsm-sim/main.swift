@@ -1,0 +1,2 @@
+import PRSMSim
+print("x")

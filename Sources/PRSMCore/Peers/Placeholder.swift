@@ -1,0 +1,2 @@
+enum _Placeholder {}
+import PRSMWire

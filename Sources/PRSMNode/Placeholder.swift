@@ -1,0 +1,6 @@
+import PRSMCore
+import Hummingbird
+import Prometheus
+import TOMLKit
+import Metrics
+import Logging

@@ -1,0 +1,2 @@
+import PRSMNode
+import NIOPosix

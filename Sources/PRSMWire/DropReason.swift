@@ -1,0 +1,19 @@
+/// Why an inbound datagram or frame was dropped; counted per reason and shown in /status.
+public enum DropReason: String, CaseIterable, Sendable, Codable {
+    case tooLarge = "too-large"
+    case tooShort = "too-short"
+    case badMagic = "bad-magic"
+    case badVersion = "bad-version"
+    case wrongNetwork = "wrong-network"
+    case malformedEnvelope = "malformed-envelope"
+    case rateLimited = "rate-limited"
+    case clockSkew = "clock-skew"
+    case replayed = "replayed"
+    case stale = "stale-sequence"
+    case replayTableFull = "replay-table-full"
+    case badSignature = "bad-signature"
+    case unknownKind = "unknown-kind"
+    case malformedPayload = "malformed-payload"
+    /// Valid, but not something this node handles in its state (e.g. an unsolicited Pong).
+    case unexpected = "unexpected"
+}

@@ -1,0 +1,85 @@
+/// Refuses envelopes seen before (DESIGN.md "Replay window"). Per sender key it keeps the
+/// `windowSize` highest sequence numbers accepted; a sequence in that set is a replay, one below
+/// a full set is stale. Envelopes whose timestamp is more than `toleranceMs` from our clock are
+/// refused as clock skew, which is what makes forgetting old senders safe: a sender's window is
+/// dropped only once every timestamp it ever had accepted is outside the tolerance.
+public struct ReplayGuard: Sendable {
+    public struct Config: Sendable {
+        public var toleranceMs: UInt64 = 30_000
+        public var windowSize: Int = 64
+        public var maxSenders: Int = 16_384
+        public init() {}
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case fresh, replayed, stale, clockSkew, tableFull
+    }
+
+    struct SenderWindow: Sendable {
+        var recent: [UInt64] = []  // ascending
+        var maxTimestamp: UInt64 = 0
+    }
+
+    public let config: Config
+    private var windows: [PublicKey: SenderWindow] = [:]
+    /// A lower bound on the earliest time any window may be forgotten.
+    private var earliestExpiry: UInt64 = .max
+
+    public init(config: Config = Config()) { self.config = config }
+
+    public var senderCount: Int { windows.count }
+
+    /// Read-only: may this envelope be accepted? Call `record` after its signature verified.
+    public func check(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) -> Verdict {
+        if timestamp > nowMs &+ config.toleranceMs || timestamp &+ config.toleranceMs < nowMs {
+            return .clockSkew
+        }
+        guard let window = windows[sender] else {
+            return windows.count < config.maxSenders || earliestExpiry < nowMs ? .fresh : .tableFull
+        }
+        if window.recent.binarySearch(sequence) != nil { return .replayed }
+        if window.recent.count >= config.windowSize, let lowest = window.recent.first, sequence < lowest {
+            return .stale
+        }
+        return .fresh
+    }
+
+    /// Records an accepted envelope. Must follow a `.fresh` verdict for the same values.
+    public mutating func record(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) {
+        if windows[sender] == nil, windows.count >= config.maxSenders {
+            forgetExpired(nowMs: nowMs)
+            guard windows.count < config.maxSenders else { return }
+        }
+        var window = windows[sender] ?? SenderWindow()
+        let position = window.recent.insertionIndex(of: sequence)
+        window.recent.insert(sequence, at: position)
+        if window.recent.count > config.windowSize { window.recent.removeFirst() }
+        window.maxTimestamp = max(window.maxTimestamp, timestamp)
+        windows[sender] = window
+        earliestExpiry = min(earliestExpiry, window.maxTimestamp &+ config.toleranceMs)
+    }
+
+    private mutating func forgetExpired(nowMs: UInt64) {
+        guard earliestExpiry < nowMs else { return }
+        windows = windows.filter { $0.value.maxTimestamp &+ config.toleranceMs >= nowMs }
+        earliestExpiry = windows.values.map { $0.maxTimestamp &+ config.toleranceMs }.min() ?? .max
+    }
+}
+
+extension Array where Element == UInt64 {
+    /// Index of `value` in an ascending array, or nil.
+    func binarySearch(_ value: UInt64) -> Int? {
+        let index = insertionIndex(of: value)
+        return index < count && self[index] == value ? index : nil
+    }
+
+    /// First index whose element is not less than `value`.
+    func insertionIndex(of value: UInt64) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}

@@ -1,0 +1,4 @@
+import PRSMNode
+import ArgumentParser
+import ServiceLifecycle
+print("x")
