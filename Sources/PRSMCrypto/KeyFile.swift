@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Reads and writes private key files. A key file holds the 32-byte seed and the public key it
 /// derives (a checksum against silent corruption). It is created with mode 0600 and never
 /// overwritten; a file readable by group or others is refused.
@@ -12,32 +6,12 @@ public enum KeyFile {
     static let kindLine = "kind: ed25519-seed"
 
     public static func write(_ key: SigningKey, to path: String) throws(CryptoError) {
-        let seed = key.exportSeed()
-        let text = "\(header)\n\(kindLine)\nseed: \(Hex.encode(seed))\npublic: \(key.publicKey.hex)\n"
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            if errno == EEXIST { throw .keyFileExists(path: path) }
-            throw .io(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else {
-            throw .io(path: path, reason: "short write or fsync failed: \(String(cString: strerror(errno)))")
-        }
+        let text = "\(header)\n\(kindLine)\nseed: \(Hex.encode(key.exportSeed()))\npublic: \(key.publicKey.hex)\n"
+        try PrivateFile.create(path, contents: Array(text.utf8))
     }
 
     public static func read(from path: String) throws(CryptoError) -> SigningKey {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if errno == ENOENT { throw .keyFileMissing(path: path) }
-            throw .io(path: path, reason: String(cString: strerror(errno)))
-        }
-        let mode = UInt16(info.st_mode & 0o777)
-        guard mode & 0o077 == 0 else { throw .keyFileTooOpen(path: path, mode: mode) }
-        guard info.st_size <= 4096 else { throw .keyFileCorrupt(path: path, reason: "file is \(info.st_size) bytes") }
-        let text = try readSmallFile(path)
-        return try parse(text, path: path)
+        try parse(try PrivateFile.read(path), path: path)
     }
 
     static func parse(_ text: String, path: String) throws(CryptoError) -> SigningKey {
@@ -57,16 +31,6 @@ public enum KeyFile {
             throw .keyFileCorrupt(path: path, reason: "public key does not match the seed")
         }
         return key
-    }
-
-    static func readSmallFile(_ path: String) throws(CryptoError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4097)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count >= 0 else { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        return String(decoding: buffer[..<count], as: UTF8.self)
     }
 }
 

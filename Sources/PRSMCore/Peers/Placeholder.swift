@@ -1,2 +1,0 @@
-enum _Placeholder {}
-import PRSMWire

@@ -1,0 +1,24 @@
+import NIOCore
+
+/// One datagram as received, with the address it came from.
+public struct InboundDatagram: Sendable {
+    public let bytes: ByteBuffer
+    public let source: PeerAddress
+
+    public init(bytes: ByteBuffer, source: PeerAddress) {
+        self.bytes = bytes
+        self.source = source
+    }
+}
+
+/// The datagram half of the Transport seam: UDP in `prsm-node`, `SimTransport` in the simulator.
+/// `send` never blocks and never awaits, so an actor can carry out a core's effects without
+/// suspending mid-transition; delivery is best effort, as UDP's.
+public protocol DatagramTransport: Sendable {
+    var localAddress: PeerAddress { get }
+    func send(_ bytes: ByteBuffer, to address: PeerAddress)
+    /// Hands every inbound datagram to `handler`, one at a time and waiting for each, until the
+    /// transport closes or the task is cancelled. Waiting is the back-pressure: a busy node leaves
+    /// datagrams in the socket, where the kernel counts what it drops.
+    func deliver(to handler: @Sendable (InboundDatagram) async -> Void) async
+}

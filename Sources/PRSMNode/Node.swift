@@ -1,0 +1,142 @@
+import Logging
+import NIOCore
+
+/// A PRSM node: the actor shell around the receive pipeline and the peer core. It feeds
+/// inbound datagrams through admission, hands accepted messages to the core and carries out
+/// the effects (signed sends, events) synchronously, so no state transition is ever split by
+/// an await. Time, randomness and transport are injected.
+public actor Node {
+    public struct Options: Sendable {
+        public var identity: SigningKey
+        public var genesis: Genesis
+        public var pipeline: ReceivePipeline.Config
+        public var peers = PeerCore.Config()
+        /// How often pending Pings are checked for timeouts.
+        public var tickMs: UInt64 = 250
+
+        public init(identity: SigningKey, genesis: Genesis) {
+            self.identity = identity
+            self.genesis = genesis
+            pipeline = ReceivePipeline.Config(networkID: genesis.networkID)
+        }
+    }
+
+    public nonisolated let identity: PublicKey
+    public nonisolated let networkID: Digest32
+    public nonisolated let events: AsyncStream<NodeEvent>
+
+    private let options: Options
+    private let transport: any DatagramTransport
+    private let clock: any NodeClock
+    private var random: any RandomNumberGenerator & Sendable
+    private let metrics: NodeMetrics
+    private let logger: Logger
+    private let eventSink: AsyncStream<NodeEvent>.Continuation
+    private let startedMs: UInt64
+
+    private var pipeline: ReceivePipeline
+    private var peers: PeerCore
+    private var counters = DropCounters()
+    private var sequence = SequenceCounter()
+
+    public init(
+        options: Options, transport: any DatagramTransport, clock: any NodeClock,
+        random: any RandomNumberGenerator & Sendable, metrics: NodeMetrics, logger: Logger
+    ) {
+        self.options = options
+        self.transport = transport
+        self.clock = clock
+        self.random = random
+        self.metrics = metrics
+        self.logger = logger
+        identity = options.identity.publicKey
+        networkID = options.genesis.networkID
+        pipeline = ReceivePipeline(config: options.pipeline)
+        peers = PeerCore(config: options.peers)
+        startedMs = clock.nowMs
+        (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1_024))
+    }
+
+    /// Serves until the transport's inbound stream ends or the task is cancelled.
+    public func run() async {
+        logger.info("node running", metadata: [
+            "node.id": "\(identity.nodeID.hex)", "network.id": "\(networkID.hex)",
+            "listen": "\(transport.localAddress)",
+        ])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.tickLoop() }
+            await transport.deliver { datagram in await self.receive(datagram) }
+            group.cancelAll()
+        }
+        eventSink.finish()
+        logger.info("node stopped")
+    }
+
+    private func tickLoop() async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(untilMs: clock.nowMs + options.tickMs) } catch { return }
+            apply(peers.expire(nowMs: clock.nowMs))
+        }
+    }
+
+    /// Admits one datagram and applies what it causes. Synchronous by design.
+    public func receive(_ datagram: InboundDatagram) {
+        let now = clock.nowMs
+        switch pipeline.receive(datagram.bytes, from: datagram.source, nowMs: now) {
+        case let .accepted(inbound):
+            counters.countAccepted()
+            metrics.countAccepted()
+            apply(peers.handle(inbound, nowMs: now))
+        case let .dropped(reason):
+            countDrop(reason)
+        case let .rejected(reason, sender):
+            countDrop(reason)
+            logger.debug("rejected signed message", metadata: ["peer.key": "\(sender)", "reason": "\(reason.rawValue)"])
+        }
+    }
+
+    /// Pings `address`; the outcome arrives on `events` as `.pingAnswered` or `.pingTimedOut`.
+    @discardableResult
+    public func ping(_ address: PeerAddress) -> UInt64 {
+        let nonce = random.next()
+        metrics.countPingSent()
+        apply(peers.startPing(to: address, nonce: nonce, nowMs: clock.nowMs))
+        return nonce
+    }
+
+    public func status() -> NodeStatus {
+        NodeStatus(
+            nodeID: identity.nodeID.hex, publicKey: identity.hex, version: NodeVersion.software,
+            network: options.genesis.name, networkID: networkID.hex,
+            listenAddresses: [transport.localAddress.description],
+            uptimeSeconds: (clock.nowMs - startedMs) / 1000, peersKnown: peers.peerCount,
+            accepted: counters.accepted, drops: counters.byReason)
+    }
+
+    public var dropCounters: DropCounters { counters }
+    public var knownPeers: [KnownPeer] { peers.knownPeers }
+
+    private func countDrop(_ reason: DropReason) {
+        counters.countDrop(reason)
+        metrics.countDrop(reason)
+    }
+
+    private func apply(_ effects: [PeerCore.Effect]) {
+        for effect in effects {
+            switch effect {
+            case let .send(message, address):
+                let now = clock.nowMs
+                let bytes = Envelope.seal(message, networkID: networkID, key: options.identity,
+                                          sequence: sequence.next(nowMs: now), timestamp: now)
+                transport.send(bytes, to: address)
+            case let .pingAnswered(reply):
+                metrics.countPingAnswered()
+                eventSink.yield(.pingAnswered(reply))
+            case let .pingTimedOut(nonce, address):
+                eventSink.yield(.pingTimedOut(nonce: nonce, address: address))
+            case let .ignored(reason):
+                countDrop(reason)
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import TOMLKit
+
+/// config.toml of a data directory. Every limit is a setting with a default; unknown keys are
+/// refused so a typo does not silently fall back to a default.
+public struct NodeConfig: Sendable, Equatable {
+    public var listen = "0.0.0.0:7700"
+    public var apiListen = "127.0.0.1:7701"
+    public var roles: [String] = ["client"]
+    public var sourceRatePerSecond: UInt64 = 500
+    public var sourceBurst: UInt64 = 1_000
+    public var maxTrackedSources = 4_096
+    public var maxPeers = 1_024
+    public var replayToleranceMs: UInt64 = 30_000
+    public var maxReplaySenders = 16_384
+    public var logLevel = "info"
+
+    public init() {}
+
+    public static let template = """
+        # PRSM node configuration. Every value shown is the default; delete a line to use it.
+
+        [network]
+        # UDP (datagrams) and TCP (streams) listen address. Use [::]:7700 for IPv6.
+        listen = "0.0.0.0:7700"
+        # What this node offers: "validator", "provider", "client".
+        roles = ["client"]
+
+        [api]
+        # Local HTTP API (status, metrics). Keep it on a loopback address.
+        listen = "127.0.0.1:7701"
+
+        [limits]
+        # Datagrams per second (and burst) accepted from one IP address before signature checks.
+        source_rate_per_second = 500
+        source_burst = 1000
+        # Most source addresses tracked by the rate limiter.
+        max_tracked_sources = 4096
+        # Most peers remembered in the peer table.
+        max_peers = 1024
+        # Envelopes whose timestamp is further than this from our clock are dropped (clock-skew).
+        replay_tolerance_ms = 30000
+        # Most sender keys whose replay windows are kept.
+        max_replay_senders = 16384
+
+        [log]
+        # trace, debug, info, notice, warning, error, critical
+        level = "info"
+
+        """
+
+    struct FileForm: Decodable {
+        struct Network: Decodable { var listen: String?; var roles: [String]? }
+        struct API: Decodable { var listen: String? }
+        struct Limits: Decodable {
+            var source_rate_per_second: UInt64?
+            var source_burst: UInt64?
+            var max_tracked_sources: Int?
+            var max_peers: Int?
+            var replay_tolerance_ms: UInt64?
+            var max_replay_senders: Int?
+        }
+        struct Log: Decodable { var level: String? }
+        var network: Network?
+        var api: API?
+        var limits: Limits?
+        var log: Log?
+    }
+
+    static let knownKeys: [String: Set<String>] = [
+        "network": ["listen", "roles"], "api": ["listen"],
+        "limits": ["source_rate_per_second", "source_burst", "max_tracked_sources", "max_peers",
+                   "replay_tolerance_ms", "max_replay_senders"],
+        "log": ["level"],
+    ]
+
+    public static func parse(_ text: String, path: String) throws(NodeError) -> NodeConfig {
+        let table: TOMLTable
+        let form: FileForm
+        do {
+            table = try TOMLTable(string: text)
+            form = try TOMLDecoder().decode(FileForm.self, from: table)
+        } catch {
+            throw .badConfig(path, "\(error)")
+        }
+        for section in table.keys.sorted() {
+            guard let known = knownKeys[section] else { throw .badConfig(path, "unknown section [\(section)]") }
+            for key in (table[section]?.table?.keys ?? []).sorted() where !known.contains(key) {
+                throw .badConfig(path, "unknown key \(section).\(key)")
+            }
+        }
+        var config = NodeConfig()
+        config.listen = form.network?.listen ?? config.listen
+        config.roles = form.network?.roles ?? config.roles
+        config.apiListen = form.api?.listen ?? config.apiListen
+        config.sourceRatePerSecond = form.limits?.source_rate_per_second ?? config.sourceRatePerSecond
+        config.sourceBurst = form.limits?.source_burst ?? config.sourceBurst
+        config.maxTrackedSources = form.limits?.max_tracked_sources ?? config.maxTrackedSources
+        config.maxPeers = form.limits?.max_peers ?? config.maxPeers
+        config.replayToleranceMs = form.limits?.replay_tolerance_ms ?? config.replayToleranceMs
+        config.maxReplaySenders = form.limits?.max_replay_senders ?? config.maxReplaySenders
+        config.logLevel = form.log?.level ?? config.logLevel
+        try config.validate(path: path)
+        return config
+    }
+
+    func validate(path: String) throws(NodeError) {
+        for (name, address) in [("network.listen", listen), ("api.listen", apiListen)] {
+            do { _ = try PeerAddress(parsing: address) } catch { throw .badConfig(path, "\(name): \(error)") }
+        }
+        do { _ = try Roles(names: roles) } catch { throw .badConfig(path, "network.roles: \(error)") }
+        guard sourceRatePerSecond > 0, sourceBurst > 0 else {
+            throw .badConfig(path, "limits.source_rate_per_second and source_burst must be > 0")
+        }
+        guard maxTrackedSources > 0, maxPeers > 0, maxReplaySenders > 0 else {
+            throw .badConfig(path, "limits.max_* values must be > 0")
+        }
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logLevel) else { throw .badConfig(path, "log.level must be one of \(levels)") }
+    }
+
+    /// The admission settings this configuration implies for a network.
+    public func pipelineConfig(networkID: Digest32) -> ReceivePipeline.Config {
+        var pipeline = ReceivePipeline.Config(networkID: networkID)
+        pipeline.sourceLimit = .init(perSecond: sourceRatePerSecond, burst: sourceBurst, maxEntries: maxTrackedSources)
+        pipeline.replay.toleranceMs = replayToleranceMs
+        pipeline.replay.maxSenders = maxReplaySenders
+        return pipeline
+    }
+}

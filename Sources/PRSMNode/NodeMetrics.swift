@@ -1,0 +1,24 @@
+import Metrics
+
+/// The node's counters, created through an injected factory (Prometheus in `prsm-node`,
+/// a no-op factory in the simulator) so nothing depends on a global bootstrap.
+public struct NodeMetrics: Sendable {
+    private let accepted: Counter
+    private let drops: [DropReason: Counter]
+    private let pingsAnswered: Counter
+    private let pingsSent: Counter
+
+    public init(factory: any MetricsFactory) {
+        accepted = Counter(label: "prsm_inbound_accepted_total", factory: factory)
+        drops = Dictionary(uniqueKeysWithValues: DropReason.allCases.map {
+            ($0, Counter(label: "prsm_inbound_dropped_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+        })
+        pingsAnswered = Counter(label: "prsm_pings_answered_total", factory: factory)
+        pingsSent = Counter(label: "prsm_pings_sent_total", factory: factory)
+    }
+
+    func countAccepted() { accepted.increment() }
+    func countDrop(_ reason: DropReason) { drops[reason]?.increment() }
+    func countPingAnswered() { pingsAnswered.increment() }
+    func countPingSent() { pingsSent.increment() }
+}

@@ -1,6 +1,0 @@
-import PRSMCore
-import Hummingbird
-import Prometheus
-import TOMLKit
-import Metrics
-import Logging

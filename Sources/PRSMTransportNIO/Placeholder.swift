@@ -1,2 +1,0 @@
-import PRSMNode
-import NIOPosix

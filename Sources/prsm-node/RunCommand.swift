@@ -1,0 +1,89 @@
+import ArgumentParser
+import Logging
+import Metrics
+import PRSMNode
+import PRSMTransportNIO
+import Prometheus
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the node until SIGINT or SIGTERM.")
+
+    @OptionGroup var directory: DataDirOption
+
+    @Option(help: "UDP/TCP listen address, e.g. 127.0.0.1:7700 or [::1]:7700 (overrides config).")
+    var listen: String?
+
+    @Option(name: .customLong("api-listen"), help: "Local API address, loopback only (overrides config).")
+    var apiListen: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let dir = DataDirectory(path: directory.dataDir ?? DataDirectory.defaultPath)
+        let setup: (SigningKey, NodeConfig, Genesis, String, DirectoryLock)
+        do {
+            let lock = try DirectoryLock(directory: dir)
+            setup = (try dir.loadIdentity(), try dir.loadConfig(), try dir.loadGenesis(), try dir.apiToken(), lock)
+        } catch {
+            throw Failure(error.description)
+        }
+        let (identity, config, genesis, token, lock) = setup
+        let level = logLevel ?? config.logLevel
+        guard let parsedLevel = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsedLevel
+            return handler
+        }
+        let logger = Logger(label: "prsm.node")
+        let listenAddress = try parseAddress(listen ?? config.listen, "--listen")
+        let apiAddress = try parseAddress(apiListen ?? config.apiListen, "--api-listen")
+
+        let transport = try await UDPTransport.bind(listenAddress)
+        let registry = PrometheusCollectorRegistry()
+        var options = Node.Options(identity: identity, genesis: genesis)
+        options.pipeline = config.pipelineConfig(networkID: genesis.networkID)
+        options.peers.maxPeers = config.maxPeers
+        let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
+                        metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger)
+        let api = try LocalAPI.makeApplication(
+            node: node, registry: registry, token: token, listen: apiAddress, logger: Logger(label: "prsm.api"),
+            onRunning: { bound in
+                do { try dir.writeAPIAddress(bound.description) } catch {
+                    logger.error("cannot record API address", metadata: ["error": "\(error)"])
+                }
+                logger.info("local API listening", metadata: ["api.address": "\(bound)"])
+            })
+        print("prsm-node \(NodeVersion.software) node \(identity.nodeID.hex) network \(genesis.name) "
+              + "listening on udp://\(transport.localAddress)")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: NodeService(node: node, transport: transport)), .init(service: api)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        withExtendedLifetime(lock) {}
+        logger.info("shut down cleanly")
+    }
+
+    func parseAddress(_ text: String, _ option: String) throws -> PeerAddress {
+        do { return try PeerAddress(parsing: text) } catch { throw ValidationError("\(option): \(error)") }
+    }
+}
+
+/// Runs the node as a lifecycle service; graceful shutdown closes the socket, which ends it.
+struct NodeService: Service {
+    let node: Node
+    let transport: UDPTransport
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await node.run()
+        } onGracefulShutdown: {
+            transport.shutdown()
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import PRSMNode
-import ArgumentParser
-import ServiceLifecycle
-print("x")
