@@ -84,5 +84,11 @@ public struct Inbound: Sendable {
     public let message: Message
     public let source: PeerAddress
 
+    public init(envelope: Envelope, message: Message, source: PeerAddress) {
+        self.envelope = envelope
+        self.message = message
+        self.source = source
+    }
+
     public var sender: PublicKey { envelope.sender }
 }

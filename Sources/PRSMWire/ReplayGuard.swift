@@ -29,13 +29,18 @@ public struct ReplayGuard: Sendable {
 
     public var senderCount: Int { windows.count }
 
-    /// Read-only: may this envelope be accepted? Call `record` after its signature verified.
-    public func check(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) -> Verdict {
+    /// May this envelope be accepted? Call `record` after its signature verified. Records nothing
+    /// about this envelope; when the table is full it first forgets expired windows (which changes
+    /// no verdict), so that a `.fresh` verdict for a new sender is one `record` can honour.
+    public mutating func check(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) -> Verdict {
         if timestamp > nowMs &+ config.toleranceMs || timestamp &+ config.toleranceMs < nowMs {
             return .clockSkew
         }
         guard let window = windows[sender] else {
-            return windows.count < config.maxSenders || earliestExpiry < nowMs ? .fresh : .tableFull
+            // `earliestExpiry` is only a lower bound, so "it has passed" does not prove a window
+            // can be forgotten: find out now rather than promise a slot `record` may not have.
+            if windows.count >= config.maxSenders { forgetExpired(nowMs: nowMs) }
+            return windows.count < config.maxSenders ? .fresh : .tableFull
         }
         if window.recent.binarySearch(sequence) != nil { return .replayed }
         if window.recent.count >= config.windowSize, let lowest = window.recent.first, sequence < lowest {

@@ -57,7 +57,8 @@ public struct TokenBucketTable<Key: Hashable & Sendable>: Sendable {
         }
         guard buckets.count >= config.maxEntries else { return }
         // Touch order is a per-table counter, so this choice never depends on hash order.
-        let cutoff = buckets.values.map(\.sequence).sorted()[buckets.count / 2]
-        buckets = buckets.filter { $0.value.sequence >= cutoff }
+        // Keep the newer half, and always free at least one slot (a table of one entry too).
+        let cutoff = buckets.values.map(\.sequence).sorted()[(buckets.count - 1) / 2]
+        buckets = buckets.filter { $0.value.sequence > cutoff }
     }
 }

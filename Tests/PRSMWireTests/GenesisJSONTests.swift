@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+@testable import PRSMWire
+
+struct GenesisJSONTests {
+    @Test func jsonRoundTripKeepsTheNetworkID() throws {
+        let genesis = try GenesisTests.custom()
+        for original in [Devnet.genesis, genesis] {
+            let decoded = try Genesis.fromJSON(original.jsonData())
+            #expect(decoded == original)
+            #expect(decoded.networkID == original.networkID)
+        }
+    }
+
+    @Test func jsonUsesHexKeysAndSnakeCaseFields() throws {
+        let object = try JSONSerialization.jsonObject(with: Devnet.genesis.jsonData()) as? [String: Any]
+        #expect(object?["name"] as? String == "devnet")
+        #expect((object?["time_ms"] as? NSNumber)?.uint64Value == 1_767_225_600_000)
+        let accounts = object?["accounts"] as? [[String: Any]]
+        #expect(accounts?.first?["public_key"] as? String == Devnet.genesis.accounts[0].publicKey.hex)
+    }
+
+    @Test(arguments: [
+        "", "{", "[]", "{\"name\": \"devnet\"}",
+        // valid shape, but a key that is not 32 bytes of hex
+        #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"abcd","power":1}]}"#,
+        // a validator without power
+        #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000001"}]}"#,
+        // no validators at all
+        #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[]}"#,
+    ])
+    func badJSONThrowsInvalidGenesis(text: String) {
+        do {
+            _ = try Genesis.fromJSON(Data(text.utf8))
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.category == .invalidGenesis, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Testing
+@testable import PRSMWire
+
+struct GenesisTests {
+    static let keys = (0..<5).map { Fixture.publicKey($0) }
+
+    static func custom() throws -> Genesis {
+        var parameters = Genesis.Parameters()
+        parameters.blockIntervalMs = 2_500
+        parameters.epochLength = 77
+        parameters.maxBlockBytes = 65_536
+        parameters.minValidatorStake = 5
+        return try Genesis(
+            name: "test-net-2", timeMs: 12_345, parameters: parameters,
+            accounts: keys.reversed().map { Genesis.Account(publicKey: $0, balance: 1_000) },
+            validators: [Genesis.Validator(publicKey: keys[3], power: 2), Genesis.Validator(publicKey: keys[1], power: 9)])
+    }
+
+    /// The bytes of a genesis with `accounts` written in the given order (the initializer would sort them).
+    static func encodeUnchecked(accounts: [PublicKey], validator: PublicKey) -> [UInt8] {
+        var writer = WireWriter()
+        writer.fixed(Array("PRSMGEN".utf8))
+        writer.u8(1)
+        writer.string("x")
+        writer.u64(0)
+        writer.u32(1_000)
+        writer.u64(1_000)
+        writer.u32(1_048_576)
+        writer.u64(100_000_000_000)
+        writer.array(accounts) { w, key in w.fixed(key.bytes); w.u64(1) }
+        writer.array([validator]) { w, key in w.fixed(key.bytes); w.u64(1) }
+        return writer.bytesWritten
+    }
+
+    @Test func canonicalEncodingRoundTrips() throws {
+        for genesis in [Devnet.genesis, try Self.custom()] {
+            let bytes = genesis.encode()
+            let decoded = try Genesis.decode(bytes)
+            #expect(decoded == genesis)
+            #expect(decoded.encode() == bytes)
+            #expect(decoded.networkID == genesis.networkID)
+        }
+    }
+
+    @Test func networkIDIsBlake2b256OfTheEncoding() throws {
+        let genesis = try Self.custom()
+        #expect(genesis.networkID == Blake2b.hash256(genesis.encode()))
+        #expect(Devnet.genesis.networkID != genesis.networkID)
+    }
+
+    @Test func inputOrderDoesNotChangeTheNetwork() throws {
+        let a = try Genesis(name: "n", timeMs: 1, accounts: Self.keys.map { .init(publicKey: $0, balance: 1) },
+                            validators: [.init(publicKey: Self.keys[0], power: 1)])
+        let b = try Genesis(name: "n", timeMs: 1, accounts: Self.keys.reversed().map { .init(publicKey: $0, balance: 1) },
+                            validators: [.init(publicKey: Self.keys[0], power: 1)])
+        #expect(a.networkID == b.networkID)
+        #expect(a.accounts.map(\.publicKey) == Self.keys.sorted())
+    }
+
+    @Test func fieldsAreWrittenInTheDocumentedOrder() {
+        let bytes = Devnet.genesis.encode()
+        #expect(bytes.count == 7 + 1 + 2 + 6 + 8 + 4 + 8 + 4 + 8 + 4 + 4 * 40 + 4 + 4 * 40)
+        #expect(Array(bytes[0..<7]) == Array("PRSMGEN".utf8))
+        #expect(bytes[7] == 1)
+        #expect(Array(bytes[8..<16]) == [0, 6] + Array("devnet".utf8))
+        #expect(Array(bytes[16..<24]) == [0x00, 0x00, 0x01, 0x9b, 0x76, 0xda, 0xa8, 0x00])  // 1767225600000
+        #expect(Array(bytes[24..<28]) == [0, 0, 0x03, 0xe8])  // block interval 1000 ms
+        #expect(Array(bytes[28..<36]) == [0, 0, 0, 0, 0, 0, 0x03, 0xe8])  // epoch length 1000
+        #expect(Array(bytes[36..<40]) == [0, 0x10, 0, 0])  // max block bytes 1 MiB
+        #expect(Array(bytes[40..<48]) == [0, 0, 0, 0x17, 0x48, 0x76, 0xe8, 0])  // 1000 FTNS
+        #expect(Array(bytes[48..<52]) == [0, 0, 0, 4])
+        #expect(Array(bytes[212..<216]) == [0, 0, 0, 4])
+    }
+
+    @Test func devnetValidatorsComeFromThePublicSeeds() {
+        let expected = (0..<4).map {
+            try! SigningKey(seed: Blake2b.hash256(Array("prsm-devnet-validator-\($0)".utf8)).bytes).publicKey
+        }.sorted()
+        #expect(Devnet.genesis.validators.map(\.publicKey) == expected)
+        #expect(Devnet.genesis.accounts.map(\.publicKey) == expected)
+        #expect(Devnet.genesis.validators.allSatisfy { $0.power == 100 })
+        #expect(Devnet.genesis.accounts.allSatisfy { $0.balance == 100_000_000_000_000 })
+        #expect(Devnet.genesis.name == "devnet")
+        #expect(Devnet.genesis.timeMs == 1_767_225_600_000)
+    }
+
+    @Test func decodeRefusesUnsortedAndDuplicateEntries() throws {
+        let (low, high) = (Self.keys.min()!, Self.keys.max()!)
+        #expect(try Genesis.decode(Self.encodeUnchecked(accounts: [low, high], validator: low)).accounts.count == 2)
+        #expect(throws: WireError.nonCanonical("accounts not strictly sorted by key")) {
+            try Genesis.decode(Self.encodeUnchecked(accounts: [high, low], validator: low))
+        }
+        #expect(throws: WireError.nonCanonical("accounts not strictly sorted by key")) {
+            try Genesis.decode(Self.encodeUnchecked(accounts: [low, low], validator: low))
+        }
+    }
+
+    @Test func decodeRefusesUnsortedValidators() throws {
+        var bytes = Devnet.genesis.encode()
+        // Swap the first two validator entries (40 bytes each, after the validator count at 212).
+        let first = Array(bytes[216..<256])
+        bytes.replaceSubrange(216..<256, with: bytes[256..<296])
+        bytes.replaceSubrange(256..<296, with: first)
+        #expect(throws: WireError.nonCanonical("validators not strictly sorted by key")) { try Genesis.decode(bytes) }
+    }
+
+    @Test func decodeRefusesTrailingBytesBadMagicAndUnknownVersion() {
+        let bytes = Devnet.genesis.encode()
+        #expect(throws: WireError.trailingBytes(1)) { try Genesis.decode(bytes + [0]) }
+        var magic = bytes
+        magic[0] = UInt8(ascii: "X")
+        #expect(throws: WireError.invalidGenesis("bad magic")) { try Genesis.decode(magic) }
+        var version = bytes
+        version[7] = 2
+        #expect(throws: WireError.invalidGenesis("unknown version")) { try Genesis.decode(version) }
+        for length in stride(from: 0, to: bytes.count, by: 7) {
+            #expect(throws: WireError.self) { try Genesis.decode(Array(bytes[..<length])) }
+        }
+    }
+
+    @Test func decodeRefusesAnOverlongName() {
+        var bytes = Devnet.genesis.encode()
+        let name = Array(String(repeating: "a", count: 65).utf8)
+        bytes.replaceSubrange(8..<16, with: [0, 65] + name)
+        #expect(throws: WireError.overLimit("network name", length: 65, limit: 64)) { try Genesis.decode(bytes) }
+    }
+
+    @Test func invalidContentsAreRefused() {
+        let key = Self.keys[0]
+        let validator = Genesis.Validator(publicKey: key, power: 1)
+        #expect(throws: WireError.self) { try Genesis(name: "Upper", timeMs: 0, accounts: [], validators: [validator]) }
+        #expect(throws: WireError.self) { try Genesis(name: "", timeMs: 0, accounts: [], validators: [validator]) }
+        #expect(throws: WireError.self) { try Genesis(name: "n", timeMs: 0, accounts: [], validators: []) }
+        #expect(throws: WireError.self) {
+            try Genesis(name: "n", timeMs: 0, accounts: [], validators: [.init(publicKey: key, power: 0)])
+        }
+        #expect(throws: WireError.self) {
+            try Genesis(name: "n", timeMs: 0, accounts: [], validators: [validator, validator])
+        }
+        #expect(throws: WireError.self) {
+            try Genesis(name: "n", timeMs: 0, accounts: [.init(publicKey: key, balance: .max), .init(publicKey: Self.keys[1], balance: 1)],
+                        validators: [validator])
+        }
+    }
+}
