@@ -17,8 +17,8 @@ public struct InboundDatagram: Sendable {
 public protocol DatagramTransport: Sendable {
     var localAddress: PeerAddress { get }
     func send(_ bytes: ByteBuffer, to address: PeerAddress)
-    /// Hands every inbound datagram to `handler`, one at a time and waiting for each, until the
-    /// transport closes or the task is cancelled. Waiting is the back-pressure: a busy node leaves
-    /// datagrams in the socket, where the kernel counts what it drops.
-    func deliver(to handler: @Sendable (InboundDatagram) async -> Void) async
+    /// Hands inbound datagrams to `handler` in batches (whatever arrived together), waiting for
+    /// each batch, until the transport closes or the task is cancelled. Waiting is the
+    /// back-pressure: a busy node leaves datagrams in the socket, where the kernel counts drops.
+    func deliver(to handler: @Sendable ([InboundDatagram]) async -> Void) async
 }

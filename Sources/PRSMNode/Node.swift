@@ -65,7 +65,7 @@ public actor Node {
         ])
         await withDiscardingTaskGroup { group in
             group.addTask { await self.tickLoop() }
-            await transport.deliver { datagram in await self.receive(datagram) }
+            await transport.deliver { batch in await self.receive(batch) }
             group.cancelAll()
         }
         eventSink.finish()
@@ -77,6 +77,11 @@ public actor Node {
             do { try await clock.sleep(untilMs: clock.nowMs + options.tickMs) } catch { return }
             apply(peers.expire(nowMs: clock.nowMs))
         }
+    }
+
+    /// Admits a batch of datagrams in arrival order (one actor hop for the whole batch).
+    public func receive(_ batch: [InboundDatagram]) {
+        for datagram in batch { receive(datagram) }
     }
 
     /// Admits one datagram and applies what it causes. Synchronous by design.

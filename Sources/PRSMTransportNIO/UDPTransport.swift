@@ -4,7 +4,7 @@ import NIOPosix
 import PRSMNode
 
 /// UDP datagrams with SwiftNIO. Reads are batched with recvmmsg (`vectorReads` datagrams per
-/// system call); each slot is `Envelope.maxDatagramSize + 1` bytes so a larger datagram arrives
+/// system call) and handed on as one batch per read cycle; each slot is `Envelope.maxDatagramSize + 1` bytes so a larger datagram arrives
 /// one byte over the limit and is counted as too large instead of being silently truncated.
 public final class UDPTransport: DatagramTransport {
     public struct Options: Sendable {
@@ -16,9 +16,9 @@ public final class UDPTransport: DatagramTransport {
     }
 
     public let localAddress: PeerAddress
-    private let channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+    private let channel: NIOAsyncChannel<[AddressedEnvelope<ByteBuffer>], AddressedEnvelope<ByteBuffer>>
 
-    private init(channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>,
+    private init(channel: NIOAsyncChannel<[AddressedEnvelope<ByteBuffer>], AddressedEnvelope<ByteBuffer>>,
                  localAddress: PeerAddress) {
         self.channel = channel
         self.localAddress = localAddress
@@ -30,7 +30,7 @@ public final class UDPTransport: DatagramTransport {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> UDPTransport {
         let slot = options.maxDatagramSize + 1
-        let channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+        let channel: NIOAsyncChannel<[AddressedEnvelope<ByteBuffer>], AddressedEnvelope<ByteBuffer>>
         do {
             channel = try await DatagramBootstrap(group: group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -40,8 +40,9 @@ public final class UDPTransport: DatagramTransport {
                 .channelOption(.maxMessagesPerRead, value: 4)
                 .bind(to: address.socketAddress) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(
-                            backPressureStrategy: .init(lowWatermark: 64, highWatermark: 512)))
+                        try channel.pipeline.syncOperations.addHandler(DatagramBatcher())
+                        return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(
+                            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16)))
                     }
                 }
         } catch {
@@ -59,12 +60,13 @@ public final class UDPTransport: DatagramTransport {
                                       promise: nil)
     }
 
-    public func deliver(to handler: @Sendable (InboundDatagram) async -> Void) async {
+    public func deliver(to handler: @Sendable ([InboundDatagram]) async -> Void) async {
         do {
             try await channel.executeThenClose { inbound, _ in
-                for try await envelope in inbound {
-                    guard let source = PeerAddress(envelope.remoteAddress) else { continue }
-                    await handler(InboundDatagram(bytes: envelope.data, source: source))
+                for try await batch in inbound {
+                    await handler(batch.compactMap { envelope in
+                        PeerAddress(envelope.remoteAddress).map { InboundDatagram(bytes: envelope.data, source: $0) }
+                    })
                 }
             }
         } catch {
