@@ -65,6 +65,7 @@ public final class TCPStreamTransport: StreamTransport {
 
     public func serve(_ handler: @escaping @Sendable (any FramedStream) async -> Void) async {
         let limit = options.maxInboundConnections
+        let options = options
         do {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
@@ -76,7 +77,7 @@ public final class TCPStreamTransport: StreamTransport {
                         }
                         group.addTask {
                             defer { active.leave() }
-                            await Self.run(connection, handler)
+                            await Self.run(connection, maxFrameSize: options.maxFrameSize, handler)
                         }
                     }
                 }
@@ -86,13 +87,16 @@ public final class TCPStreamTransport: StreamTransport {
         }
     }
 
-    static func run(_ connection: Connection, _ handler: @Sendable (any FramedStream) async -> Void) async {
+    static func run(
+        _ connection: Connection, maxFrameSize: Int, _ handler: @Sendable (any FramedStream) async -> Void
+    ) async {
         guard let remote = connection.channel.remoteAddress.flatMap(PeerAddress.init) else {
             try? await connection.channel.close()
             return
         }
         try? await connection.executeThenClose { inbound, outbound in
-            await handler(TCPFramedStream(remoteAddress: remote, inbound: inbound, outbound: outbound))
+            await handler(TCPFramedStream(remoteAddress: remote, maxFrameSize: maxFrameSize,
+                                          inbound: inbound, outbound: outbound))
         }
     }
 
@@ -112,7 +116,8 @@ public final class TCPStreamTransport: StreamTransport {
             throw TransportError.connectFailed(address.description, "\(error)")
         }
         return try await connection.executeThenClose { inbound, outbound in
-            try await body(TCPFramedStream(remoteAddress: address, inbound: inbound, outbound: outbound))
+            try await body(TCPFramedStream(remoteAddress: address, maxFrameSize: options.maxFrameSize,
+                                           inbound: inbound, outbound: outbound))
         }
     }
 
