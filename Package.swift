@@ -81,7 +81,7 @@ let package = Package(
         ),
         .target(
             name: "PRSMSim",
-            dependencies: ["PRSMNode"],
+            dependencies: ["PRSMNode", "CSodium"],
             path: "Simulations/PRSMSim",
             swiftSettings: strict
         ),
@@ -97,7 +97,11 @@ let package = Package(
         .testTarget(name: "PRSMCryptoTests", dependencies: ["PRSMCrypto"], swiftSettings: strict),
         .testTarget(name: "PRSMWireTests", dependencies: ["PRSMWire"], swiftSettings: strict),
         .testTarget(name: "PRSMCoreTests", dependencies: ["PRSMCore"], swiftSettings: strict),
-        .testTarget(name: "PRSMNodeTests", dependencies: ["PRSMNode"], swiftSettings: strict),
+        .testTarget(
+            name: "PRSMNodeTests",
+            dependencies: ["PRSMNode", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "PRSMTransportNIOTests",
             dependencies: ["PRSMTransportNIO", "PRSMNode"],

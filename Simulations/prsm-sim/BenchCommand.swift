@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import PRSMSim
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks that write one JSON object (fields in docs/bench.md). Run release builds.",
+        subcommands: [CryptoBenchCommand.self])
+}
+
+/// Where a report goes: the --json file, and always a copy on standard output.
+struct ReportOutput: ParsableArguments {
+    @Option(help: "Write the JSON report to this file.")
+    var json: String?
+
+    func write(_ report: BenchReport) throws {
+        let data = report.json()
+        if let json {
+            do { try data.write(to: URL(fileURLWithPath: json)) } catch {
+                throw ValidationError("cannot write \(json): \(error.localizedDescription)")
+            }
+        }
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct CryptoBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crypto", abstract: "Sign, verify, BLAKE2b and envelope costs against raw libsodium.")
+
+    @Option(help: "Rounds (the median is reported).") var rounds = 7
+    @Option(help: "Operations per measurement per round.") var batch = 2_000
+    @OptionGroup var output: ReportOutput
+
+    func run() throws {
+        guard rounds >= 5, batch > 0 else { throw ValidationError("--rounds must be ≥ 5 and --batch > 0") }
+        var bench = CryptoBench()
+        bench.rounds = rounds
+        bench.batch = batch
+        try output.write(bench.run())
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct PRSMSimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prsm-sim",
+        abstract: "Simulate and benchmark PRSM nodes.",
+        subcommands: [BenchCommand.self])
+}

@@ -1,2 +1,0 @@
-import PRSMSim
-print("x")
