@@ -74,9 +74,13 @@ public struct DataDirectory: Sendable {
                 throw .io(tokenPath, error.description)
             }
         }
+        let token: String
         do {
-            return try PrivateFile.read(tokenPath).trimmingCharacters(in: .whitespacesAndNewlines)
+            token = try PrivateFile.read(tokenPath).trimmingCharacters(in: .whitespacesAndNewlines)
         } catch { throw .io(tokenPath, error.description) }
+        // An empty token would make "Bearer " a valid credential.
+        guard !token.isEmpty else { throw .io(tokenPath, "the API token file is empty; delete it and restart the node") }
+        return token
     }
 
     public func writeAPIAddress(_ address: String) throws(NodeError) {

@@ -13,8 +13,11 @@ struct LocalOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
         } else {
             name = host.split(separator: ":", maxSplits: 1).first ?? host
         }
-        return name == "localhost" || name == "[::1]" || name.split(separator: ".").first == "127"
-            && name.split(separator: ".").count == 4
+        // A dotted quad of numbers only: "127.x.evil.example" is a DNS name an attacker can point
+        // at 127.0.0.1, exactly what this check is for.
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return name == "localhost" || name == "[::1]"
+            || octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -110,11 +110,13 @@ public actor Node {
     }
 
     public func status() -> NodeStatus {
-        NodeStatus(
+        let now = clock.nowMs
+        return NodeStatus(
             nodeID: identity.nodeID.hex, publicKey: identity.hex, version: NodeVersion.software,
             network: options.genesis.name, networkID: networkID.hex,
             listenAddresses: [transport.localAddress.description],
-            uptimeSeconds: (clock.nowMs - startedMs) / 1000, peersKnown: peers.peerCount,
+            // The wall clock can step back (NTP): never underflow.
+            uptimeSeconds: now > startedMs ? (now - startedMs) / 1000 : 0, peersKnown: peers.peerCount,
             accepted: counters.accepted, drops: counters.byReason)
     }
 

@@ -51,12 +51,13 @@ public struct NodeConfig: Sendable, Equatable {
     struct FileForm: Decodable {
         struct Network: Decodable { var listen: String?; var roles: [String]? }
         struct API: Decodable { var listen: String? }
+        // Signed on purpose: TOMLKit traps (crashes) decoding a negative number as UInt64.
         struct Limits: Decodable {
-            var source_rate_per_second: UInt64?
-            var source_burst: UInt64?
+            var source_rate_per_second: Int?
+            var source_burst: Int?
             var max_tracked_sources: Int?
             var max_peers: Int?
-            var replay_tolerance_ms: UInt64?
+            var replay_tolerance_ms: Int?
             var max_replay_senders: Int?
         }
         struct Log: Decodable { var level: String? }
@@ -88,15 +89,22 @@ public struct NodeConfig: Sendable, Equatable {
                 throw .badConfig(path, "unknown key \(section).\(key)")
             }
         }
+        func unsigned(_ value: Int?, _ key: String, or fallback: UInt64) throws(NodeError) -> UInt64 {
+            guard let value else { return fallback }
+            guard value > 0 else { throw .badConfig(path, "limits.\(key) must be > 0") }
+            return UInt64(value)
+        }
         var config = NodeConfig()
         config.listen = form.network?.listen ?? config.listen
         config.roles = form.network?.roles ?? config.roles
         config.apiListen = form.api?.listen ?? config.apiListen
-        config.sourceRatePerSecond = form.limits?.source_rate_per_second ?? config.sourceRatePerSecond
-        config.sourceBurst = form.limits?.source_burst ?? config.sourceBurst
+        config.sourceRatePerSecond = try unsigned(form.limits?.source_rate_per_second, "source_rate_per_second",
+                                                  or: config.sourceRatePerSecond)
+        config.sourceBurst = try unsigned(form.limits?.source_burst, "source_burst", or: config.sourceBurst)
         config.maxTrackedSources = form.limits?.max_tracked_sources ?? config.maxTrackedSources
         config.maxPeers = form.limits?.max_peers ?? config.maxPeers
-        config.replayToleranceMs = form.limits?.replay_tolerance_ms ?? config.replayToleranceMs
+        config.replayToleranceMs = try unsigned(form.limits?.replay_tolerance_ms, "replay_tolerance_ms",
+                                                or: config.replayToleranceMs)
         config.maxReplaySenders = form.limits?.max_replay_senders ?? config.maxReplaySenders
         config.logLevel = form.log?.level ?? config.logLevel
         try config.validate(path: path)
@@ -108,12 +116,13 @@ public struct NodeConfig: Sendable, Equatable {
             do { _ = try PeerAddress(parsing: address) } catch { throw .badConfig(path, "\(name): \(error)") }
         }
         do { _ = try Roles(names: roles) } catch { throw .badConfig(path, "network.roles: \(error)") }
-        guard sourceRatePerSecond > 0, sourceBurst > 0 else {
-            throw .badConfig(path, "limits.source_rate_per_second and source_burst must be > 0")
-        }
-        guard maxTrackedSources > 0, maxPeers > 0, maxReplaySenders > 0 else {
-            throw .badConfig(path, "limits.max_* values must be > 0")
-        }
+        // A zero replay tolerance would refuse every envelope not stamped in this very millisecond.
+        let limits = [
+            ("source_rate_per_second", sourceRatePerSecond > 0), ("source_burst", sourceBurst > 0),
+            ("max_tracked_sources", maxTrackedSources > 0), ("max_peers", maxPeers > 0),
+            ("replay_tolerance_ms", replayToleranceMs > 0), ("max_replay_senders", maxReplaySenders > 0),
+        ]
+        for (key, valid) in limits where !valid { throw .badConfig(path, "limits.\(key) must be > 0") }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else { throw .badConfig(path, "log.level must be one of \(levels)") }
     }

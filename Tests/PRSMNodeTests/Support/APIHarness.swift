@@ -1,0 +1,38 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PRSMNode
+import Prometheus
+import Testing
+
+/// A node whose metrics go to a Prometheus registry, and its local API.
+struct APIHarness {
+    let registry: PrometheusCollectorRegistry
+    let nodeHarness: NodeHarness
+    let token = "5f0c3a8e1b2d4c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60"
+
+    init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        nodeHarness = NodeHarness(metrics: PrometheusMetricsFactory(registry: registry))
+    }
+
+    var node: Node { nodeHarness.node }
+
+    func application(listen: PeerAddress = .ipv4(127, 0, 0, 1, port: 0)) throws(NodeError) -> some ApplicationProtocol {
+        try LocalAPI.makeApplication(node: node, registry: registry, token: token, listen: listen, logger: quietLogger)
+    }
+}
+
+extension HTTPField.Name {
+    static let hostHeader = HTTPField.Name("Host")!
+}
+
+extension TestResponse {
+    var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
+
+    func decoded<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+    }
+}
