@@ -76,12 +76,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "PRSMSim",
-            dependencies: ["PRSMNode", "CSodium"],
+            dependencies: [
+                "PRSMNode", "CSodium",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Simulations/PRSMSim",
             swiftSettings: strict
         ),
@@ -99,7 +106,11 @@ let package = Package(
         .testTarget(name: "PRSMCoreTests", dependencies: ["PRSMCore"], swiftSettings: strict),
         .testTarget(
             name: "PRSMNodeTests",
-            dependencies: ["PRSMNode", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "PRSMNode",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

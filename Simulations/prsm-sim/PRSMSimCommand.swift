@@ -4,6 +4,6 @@ import ArgumentParser
 struct PRSMSimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prsm-sim",
-        abstract: "Simulate and benchmark PRSM nodes.",
-        subcommands: [BenchCommand.self])
+        abstract: "Simulate and benchmark PRSM nodes, deterministically from a seed.",
+        subcommands: [RunCommand.self, ReplayCommand.self, BenchCommand.self])
 }

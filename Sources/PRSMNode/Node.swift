@@ -13,6 +13,8 @@ public actor Node {
         public var peers = PeerCore.Config()
         /// How often pending Pings are checked for timeouts.
         public var tickMs: UInt64 = 250
+        /// Sees every admission decision (the simulator's checkers and trace); nil in production.
+        public var observer: (@Sendable (NodeObservation) -> Void)?
 
         public init(identity: SigningKey, genesis: Genesis) {
             self.identity = identity
@@ -26,6 +28,7 @@ public actor Node {
     public nonisolated let events: AsyncStream<NodeEvent>
 
     private let options: Options
+    private let executor: any SerialExecutor
     private let transport: any DatagramTransport
     private let clock: any NodeClock
     private var random: any RandomNumberGenerator & Sendable
@@ -41,9 +44,11 @@ public actor Node {
 
     public init(
         options: Options, transport: any DatagramTransport, clock: any NodeClock,
-        random: any RandomNumberGenerator & Sendable, metrics: NodeMetrics, logger: Logger
+        random: any RandomNumberGenerator & Sendable, metrics: NodeMetrics, logger: Logger,
+        executor: any SerialExecutor
     ) {
         self.options = options
+        self.executor = executor
         self.transport = transport
         self.clock = clock
         self.random = random
@@ -56,6 +61,10 @@ public actor Node {
         startedMs = clock.nowMs
         (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1_024))
     }
+
+    /// The node runs on the executor it is given: an event loop's in `prsm-node`, the
+    /// simulator's serial executor in PRSMSim.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// Serves until the transport's inbound stream ends or the task is cancelled.
     public func run() async {
@@ -89,6 +98,8 @@ public actor Node {
         let now = clock.nowMs
         switch pipeline.receive(datagram.bytes, from: datagram.source, nowMs: now) {
         case let .accepted(inbound):
+            options.observer?(.accepted(sender: inbound.sender, sequence: inbound.envelope.sequence,
+                                        timestamp: inbound.envelope.timestamp, kind: inbound.envelope.kind))
             counters.countAccepted()
             metrics.countAccepted()
             apply(peers.handle(inbound, nowMs: now))
@@ -123,7 +134,13 @@ public actor Node {
     public var dropCounters: DropCounters { counters }
     public var knownPeers: [KnownPeer] { peers.knownPeers }
 
+    public func tableSizes() -> NodeTableSizes {
+        NodeTableSizes(peers: peers.peerCount, outstandingPings: peers.outstandingCount,
+                       trackedSources: pipeline.trackedSources, trackedSenders: pipeline.trackedSenders)
+    }
+
     private func countDrop(_ reason: DropReason) {
+        options.observer?(.dropped(reason))
         counters.countDrop(reason)
         metrics.countDrop(reason)
     }

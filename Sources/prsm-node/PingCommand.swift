@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Metrics
+import NIOPosix
 import PRSMNode
 import PRSMTransportNIO
 
@@ -38,7 +39,8 @@ struct PingCommand: AsyncParsableCommand {
         var logger = Logger(label: "prsm.ping")
         logger.logLevel = .warning
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
-                        metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger)
+                        metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
+                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
         let failures = await withTaskGroup(of: Void.self) { group in
             group.addTask { await node.run() }
             var failures = 0

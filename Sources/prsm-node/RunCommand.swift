@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Metrics
+import NIOPosix
 import PRSMNode
 import PRSMTransportNIO
 import Prometheus
@@ -49,7 +50,8 @@ struct RunCommand: AsyncParsableCommand {
         options.pipeline = config.pipelineConfig(networkID: genesis.networkID)
         options.peers.maxPeers = config.maxPeers
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
-                        metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger)
+                        metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger,
+                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
         let api = try LocalAPI.makeApplication(
             node: node, registry: registry, token: token, listen: apiAddress, logger: Logger(label: "prsm.api"),
             onRunning: { bound in

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import PRSMNode
 @testable import PRSMTransportNIO
 
@@ -20,7 +21,8 @@ final class LiveNode: Sendable {
         logger.logLevel = .error
         self.key = key
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
-                        metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger)
+                        metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
+                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
         self.node = node
         runner = Task { await node.run() }
     }

@@ -1,3 +1,4 @@
+import NIOPosix
 import Foundation
 import Logging
 import Metrics
@@ -20,7 +21,8 @@ struct NodeHarness {
         clock = ManualClock()
         node = Node(options: Node.Options(identity: identity, genesis: Devnet.genesis), transport: transport,
                     clock: clock, random: SystemRandomNumberGenerator(),
-                    metrics: NodeMetrics(factory: metrics), logger: quietLogger)
+                    metrics: NodeMetrics(factory: metrics), logger: quietLogger,
+                    executor: MultiThreadedEventLoopGroup.singleton.any().executor)
     }
 
     /// An envelope signed by `key` on devnet, timestamped now.

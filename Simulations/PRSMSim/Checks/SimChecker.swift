@@ -1,0 +1,15 @@
+import PRSMNode
+
+/// Something a simulated node reported, fed to every checker.
+enum SimObservation {
+    case accepted(receiver: Int, sender: PublicKey, sequence: UInt64, timestamp: UInt64, receiverNowMs: UInt64)
+    case tables(node: Int, sizes: NodeTableSizes)
+}
+
+/// A property every run must keep. Checkers are plug-ins: each sees all observations and
+/// decides at the end; each can fail (tests prove it with a deliberately broken node).
+protocol SimChecker: AnyObject {
+    var name: String { get }
+    func observe(_ observation: SimObservation)
+    func verdict(_ simulation: Simulation) -> CheckResult
+}

@@ -1,0 +1,50 @@
+import PRSMNode
+
+/// Datagrams waiting for one simulated node. The network pushes from driver events; the node's
+/// delivery loop takes everything queued at once (one batch per wake-up, like a socket read).
+final class SimInbox: @unchecked Sendable {
+    static let capacity = 4_096
+
+    private var queued: [InboundDatagram] = []
+    private var waiter: CheckedContinuation<[InboundDatagram]?, Never>?
+    private var closed = false
+    private(set) var overflowDrops: UInt64 = 0
+
+    /// Queues a datagram; a full inbox drops it like a full socket buffer (counted).
+    func push(_ datagram: InboundDatagram) -> Bool {
+        guard !closed else { return false }
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: [datagram])
+            return true
+        }
+        guard queued.count < Self.capacity else {
+            overflowDrops += 1
+            return false
+        }
+        queued.append(datagram)
+        return true
+    }
+
+    func next() async -> [InboundDatagram]? {
+        if !queued.isEmpty {
+            defer { queued.removeAll(keepingCapacity: true) }
+            return queued
+        }
+        if closed { return nil }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if closed { continuation.resume(returning: nil) } else { waiter = continuation }
+            }
+        } onCancel: {
+            self.close()
+        }
+    }
+
+    func close() {
+        closed = true
+        let pending = waiter
+        waiter = nil
+        pending?.resume(returning: nil)
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import Logging
+import Metrics
+import PRSMNode
+
+/// Runs a topology's nodes — the real `Node` actors — in one process on one thread, against the
+/// simulated network and virtual clocks, applying the fault timeline and the ping workload,
+/// then asks every checker for its verdict. Same topology + seed + schedule ⇒ same trace hash.
+public final class Simulation: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var seed: UInt64
+        public var randomSchedule = false
+        public var keepTrace = false
+        public var jobBudget: UInt64 = 500_000_000
+        public var sampleEveryMs: UInt64 = 1_000
+        public init(seed: UInt64) { self.seed = seed }
+    }
+
+    public let topology: Topology
+    public let options: Options
+    let world: SimWorld
+    let network: SimNetwork
+    let genesis: Genesis
+    private(set) var nodes: [SimNode] = []
+    private var checkers: [SimChecker] = []
+    private var roots: [RootTask] = []
+    private let nodeOptions: Node.Options
+
+    public init(topology: Topology, options: Options) {
+        self.topology = topology
+        self.options = options
+        world = SimWorld(seed: options.seed, randomSchedule: options.randomSchedule, keepTrace: options.keepTrace)
+        network = SimNetwork(world: world, link: topology.link, seed: options.seed)
+        genesis = topology.genesis()
+        var base = Node.Options(identity: topology.nodes[0].key, genesis: genesis)
+        base.peers.maxPeers = topology.maxPeers
+        base.peers.pingTimeoutMs = topology.pingBoundMs
+        nodeOptions = base
+        checkers = [
+            ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs),
+            BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers),
+            LivenessChecker(),
+        ]
+        for (index, spec) in topology.nodes.enumerated() {
+            let node = SimNode(index: index, spec: spec, clock: SimClock(world: world, epochMs: genesis.timeMs))
+            network.assign(node.address, to: index)
+            nodes.append(node)
+        }
+    }
+
+    /// Runs to the topology's duration, then stops every node and checks that all tasks ended.
+    public func run() -> SimulationResult {
+        let wallStart = ContinuousClock.now
+        for node in nodes { start(node) }
+        for fault in topology.faults {
+            world.schedule(atUs: fault.atMs * 1_000) { [self] in apply(fault) }
+        }
+        world.schedule(atUs: (topology.settledAtMs + 1_000) * 1_000) { [self] in startLivenessRound() }
+        scheduleSampling(atMs: options.sampleEveryMs)
+        let endUs = topology.durationMs * 1_000
+        var budgetLeft = world.drive(untilUs: endUs, jobBudget: options.jobBudget)
+
+        // Shut down: cancel every root task and let the executor drain; whatever is still
+        // suspended afterwards with nothing left to wake it is a deadlock.
+        world.record("sim shutdown")
+        for node in nodes where node.isAlive { stop(node) }
+        budgetLeft = budgetLeft && world.drive(untilUs: endUs, jobBudget: options.jobBudget)
+        var results = checkers.map { $0.verdict(self) }
+        let stuck = roots.filter { !$0.finished }.map(\.name)
+        results.append(CheckResult(
+            name: "no-deadlock", passed: stuck.isEmpty && budgetLeft,
+            message: !budgetLeft ? "job budget of \(options.jobBudget) exhausted"
+                : stuck.isEmpty ? "all \(roots.count) tasks finished"
+                : "suspended with nothing to wake them: \(stuck.prefix(8).joined(separator: ", "))"))
+        let wall = ContinuousClock.now - wallStart
+        let hash = world.trace.finish()
+        let stats = network.stats
+        return SimulationResult(
+            seed: options.seed, traceHash: hash.hex, checks: results,
+            simulatedSeconds: Double(topology.durationMs) / 1_000,
+            wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+            jobsRun: world.jobsRun, traceLines: world.trace.lines, traceEvents: world.trace.count,
+            network: ["sent": stats.sent, "delivered": stats.delivered, "lost": stats.lost,
+                      "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable])
+    }
+
+    // MARK: node lifecycle
+
+    private func start(_ sim: SimNode) {
+        sim.incarnation += 1
+        var options = nodeOptions
+        options.identity = sim.key
+        switch sim.spec.behaviour {
+        case .skipReplayCheck?: options.pipeline.replay.windowSize = 0
+        case .unboundedTables?: options.peers.maxPeers = .max
+        case .silent?, nil: break
+        }
+        let index = sim.index
+        options.observer = { [self] observation in observe(observation, at: index) }
+        let transport = SimTransport(address: sim.address, network: network, silent: sim.spec.behaviour == .silent)
+        var logger = Logger(label: "sim.\(sim.name)")
+        logger.logLevel = .critical
+        let node = Node(options: options, transport: transport, clock: sim.clock,
+                        random: SimRandom(seed: self.options.seed, stream: "node.\(sim.name).\(sim.incarnation)"),
+                        metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
+                        executor: world.executor)
+        sim.node = node
+        sim.transport = transport
+        network.attach(sim.address, node: index, inbox: transport.inbox)
+        world.record("node \(sim.name) start #\(sim.incarnation)")
+        let tag = "\(sim.name)#\(sim.incarnation)"
+        sim.tasks = [
+            spawn("\(tag).run") { await node.run() },
+            spawn("\(tag).events") { [self] in
+                for await event in node.events { record(event, at: index) }
+            },
+            spawn("\(tag).workload") { [self] in await workload(sim, node) },
+        ]
+    }
+
+    private func stop(_ sim: SimNode) {
+        network.detach(sim.address)
+        for task in sim.tasks { task.task?.cancel() }
+        sim.node = nil
+        sim.transport = nil
+        world.record("node \(sim.name) stop")
+    }
+
+    @discardableResult
+    private func spawn(_ name: String, _ body: @escaping @Sendable () async -> Void) -> RootTask {
+        let root = RootTask(name: name)
+        roots.append(root)
+        root.task = Task(executorPreference: world.executor) {
+            await body()
+            root.finished = true
+        }
+        return root
+    }
+
+    // MARK: workload
+
+    /// Each node pings a random other node every `ping_interval_ms`, from a random phase.
+    private func workload(_ sim: SimNode, _ node: Node) async {
+        var random = SimRandom(seed: options.seed, stream: "workload.\(sim.name).\(sim.incarnation)")
+        let interval = topology.pingIntervalMs
+        var next = sim.clock.nowMs + random.below(interval) + 1
+        while !Task.isCancelled, nodes.count > 1 {
+            do { try await sim.clock.sleep(untilMs: next) } catch { return }
+            var target = Int(random.below(UInt64(nodes.count - 1)))
+            if target >= sim.index { target += 1 }
+            await node.ping(nodes[target].address)
+            next += interval
+        }
+    }
+
+    /// The (pinger, target) pairs of the liveness round, fixed when it starts.
+    private(set) var livenessPairs: [(from: Int, to: Int)]?
+
+    private func startLivenessRound() {
+        world.record("liveness round")
+        let live = nodes.filter(\.isAlive)
+        livenessPairs = live.flatMap { a in live.filter { $0.index != a.index }.map { (from: a.index, to: $0.index) } }
+        let bound = topology.pingBoundMs
+        livenessDeadlineUs = world.nowUs + bound * 1_000
+        for sim in live {
+            guard let node = sim.node else { continue }
+            let targets = live.filter { $0.index != sim.index }
+            // Retry unanswered targets a few times within the bound: one lost datagram is the
+            // network's right, a peer that stays silent for the whole bound is a failure.
+            sim.tasks.append(spawn("\(sim.name)#\(sim.incarnation).liveness") {
+                let deadline = sim.clock.nowMs + bound
+                var pending = targets
+                while !pending.isEmpty, sim.clock.nowMs < deadline {
+                    for target in pending {
+                        let nonce = await node.ping(target.address)
+                        sim.livenessPings[nonce] = target.index
+                    }
+                    do { try await sim.clock.sleep(untilMs: min(deadline, sim.clock.nowMs + bound / 5)) } catch { return }
+                    pending = pending.filter { !sim.livenessAnswered.contains($0.index) }
+                }
+            })
+        }
+    }
+
+    private var livenessDeadlineUs: UInt64 = 0
+
+    private func record(_ event: NodeEvent, at index: Int) {
+        let sim = nodes[index]
+        switch event {
+        case let .pingAnswered(reply):
+            world.record("\(sim.name) pong \(reply.address) rtt=\(reply.rttMs)")
+            if let target = sim.livenessPings.removeValue(forKey: reply.nonce), world.nowUs <= livenessDeadlineUs {
+                sim.livenessAnswered.insert(target)
+            }
+        case let .pingTimedOut(nonce, address):
+            world.record("\(sim.name) ping-timeout \(address) nonce=\(nonce)")
+        }
+    }
+
+    private func observe(_ observation: NodeObservation, at index: Int) {
+        switch observation {
+        case let .accepted(sender, sequence, timestamp, kind):
+            world.record("\(nodes[index].name) accept \(sender) seq=\(sequence) kind=\(kind)")
+            let simObservation = SimObservation.accepted(
+                receiver: index, sender: sender, sequence: sequence, timestamp: timestamp,
+                receiverNowMs: nodes[index].clock.nowMs)
+            for checker in checkers { checker.observe(simObservation) }
+        case let .dropped(reason):
+            world.record("\(nodes[index].name) drop \(reason.rawValue)")
+        }
+    }
+
+    private func scheduleSampling(atMs time: UInt64) {
+        guard time < topology.durationMs else { return }
+        world.schedule(atUs: time * 1_000) { [self] in
+            for sim in nodes where sim.isAlive {
+                guard let node = sim.node else { continue }
+                let index = sim.index
+                spawn("\(sim.name).sample@\(time)") { [self] in
+                    let sizes = await node.tableSizes()
+                    for checker in checkers { checker.observe(.tables(node: index, sizes: sizes)) }
+                }
+            }
+            scheduleSampling(atMs: time + options.sampleEveryMs)
+        }
+    }
+
+    // MARK: faults
+
+    private func apply(_ fault: Fault) {
+        world.record("fault \(fault.kind)")
+        switch fault.kind {
+        case let .partition(groups): network.partition(groups: groups, nodeCount: nodes.count)
+        case let .oneWay(from, to): network.block(from: from, to: to)
+        case .heal: network.heal()
+        case let .crash(index): if nodes[index].isAlive { stop(nodes[index]) }
+        case let .restart(index): if !nodes[index].isAlive { start(nodes[index]) }
+        case let .drop(perMillion, untilMs): network.dropWindow = .init(perMillion: perMillion, untilMs: untilMs)
+        case let .delay(extraMs, untilMs): network.delayWindow = .init(extraMs: extraMs, untilMs: untilMs)
+        case let .duplicate(perMillion, untilMs): network.duplicateWindow = .init(perMillion: perMillion, untilMs: untilMs)
+        case let .clockSkew(index, skewMs): nodes[index].clock.skewMs = skewMs
+        }
+    }
+}

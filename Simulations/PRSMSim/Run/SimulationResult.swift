@@ -1,0 +1,22 @@
+import PRSMNode
+
+/// What one seeded run produced (written as summary.json by `prsm-sim run`).
+public struct SimulationResult: Sendable {
+    public let seed: UInt64
+    public let traceHash: String
+    public let checks: [CheckResult]
+    public let simulatedSeconds: Double
+    public let wallSeconds: Double
+    public let jobsRun: UInt64
+    public let traceLines: [String]
+    public let traceEvents: UInt64
+    public let network: [String: UInt64]
+
+    public var passed: Bool { checks.allSatisfy(\.passed) }
+}
+
+public struct CheckResult: Sendable, Equatable {
+    public let name: String
+    public let passed: Bool
+    public let message: String
+}

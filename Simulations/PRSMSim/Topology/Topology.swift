@@ -1,0 +1,95 @@
+import PRSMNode
+
+/// A simulated network: its nodes, links, workload and fault timeline (DESIGN.md "Topologies";
+/// schema in docs/topology.schema.json). The same file is meant to drive loopback processes.
+public struct Topology: Sendable {
+    public var name: String
+    public var genesisName = "simnet"
+    public var nodes: [NodeSpec]
+    public var link = LinkModel()
+    public var pingIntervalMs: UInt64 = 1_000
+    public var gstMs: UInt64 = 0
+    public var durationMs: UInt64 = 60_000
+    public var faults: [Fault] = []
+    /// A ping between live nodes after heal + GST must be answered within this bound.
+    public var pingBoundMs: UInt64 = 5_000
+    /// The peer-table bound every node must respect (checked).
+    public var maxPeers = 1_024
+
+    public func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
+
+    /// The genesis all simulated nodes share: validators are the nodes with the validator role
+    /// (power = stake), or every node when none has it.
+    public func genesis() -> Genesis {
+        let validators = nodes.filter { $0.roles.contains(.validator) }
+        let chosen = validators.isEmpty ? nodes : validators
+        return try! Genesis(
+            name: genesisName, timeMs: Devnet.timeMs,
+            accounts: nodes.map { .init(publicKey: $0.key.publicKey, balance: 1_000 * 100_000_000) },
+            validators: chosen.map { .init(publicKey: $0.key.publicKey, power: max(1, $0.stake)) })
+    }
+
+    /// When the network is expected to behave again: after GST and after the last fault that
+    /// changes connectivity or membership.
+    public var settledAtMs: UInt64 {
+        faults.map(\.atMs).reduce(gstMs, max)
+    }
+}
+
+public struct NodeSpec: Sendable {
+    public var name: String
+    public var roles: Roles
+    public var stake: UInt64
+    public var behaviour: Behaviour?
+    public var keySeed: String
+
+    public var key: SigningKey {
+        try! SigningKey(seed: Blake2b.hash256(Array("prsm-sim-key:\(keySeed)".utf8)).bytes)
+    }
+}
+
+/// Deliberately faulty nodes. Today's behaviours break one guarantee each, so every checker
+/// can be shown to fail; Byzantine protocol behaviours arrive with consensus.
+public enum Behaviour: String, Sendable, CaseIterable {
+    /// Receives but never sends anything.
+    case silent
+    /// Accepts replays: its replay window is disabled.
+    case skipReplayCheck = "skip-replay-check"
+    /// Ignores the peer-table bound.
+    case unboundedTables = "unbounded-tables"
+}
+
+public struct LinkModel: Sendable, Equatable {
+    public enum Latency: Sendable, Equatable {
+        case fixed(ms: UInt64)
+        case uniform(minMs: UInt64, maxMs: UInt64)
+        /// Mostly near the median; with `tailPerMillion` chance, 2…`maxFactor` times longer.
+        case longTail(medianMs: UInt64, tailPerMillion: UInt32, maxFactor: UInt64)
+    }
+
+    public var latency = Latency.fixed(ms: 10)
+    public var jitterMs: UInt64 = 0
+    public var lossPerMillion: UInt32 = 0
+    public var duplicatePerMillion: UInt32 = 0
+    /// 0 = unlimited.
+    public var bandwidthKbps: UInt64 = 0
+}
+
+public struct Fault: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Traffic only flows within each group.
+        case partition(groups: [[Int]])
+        /// Traffic from `from` to `to` is lost; the other direction still works.
+        case oneWay(from: [Int], to: [Int])
+        case heal
+        case crash(node: Int)
+        case restart(node: Int)
+        case drop(perMillion: UInt32, untilMs: UInt64)
+        case delay(extraMs: UInt64, untilMs: UInt64)
+        case duplicate(perMillion: UInt32, untilMs: UInt64)
+        case clockSkew(node: Int, skewMs: Int64)
+    }
+
+    public var atMs: UInt64
+    public var kind: Kind
+}

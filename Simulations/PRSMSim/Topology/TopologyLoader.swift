@@ -1,0 +1,170 @@
+import Foundation
+import PRSMNode
+
+/// Reads topologies/*.json. Refuses anything it does not understand, naming the JSON path of
+/// the first problem.
+public enum TopologyLoader {
+    public static func load(path: String) throws(TopologyError) -> Topology {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TopologyError(path: "$", message: "cannot read \(path)")
+        }
+        return try parse(data)
+    }
+
+    public static func parse(_ data: Data) throws(TopologyError) -> Topology {
+        let root = try JSONCursor.parse(data)
+        let fields = try root.object(allowing: [
+            "name", "genesis", "nodes", "link", "workload", "gst_ms", "duration_ms", "faults", "checks", "description",
+        ])
+        var topology = Topology(name: try fields.required("name", in: root).string(), nodes: [])
+        if let genesis = fields["genesis"] {
+            let g = try genesis.object(allowing: ["name"])
+            if let name = g["name"] { topology.genesisName = try name.string() }
+        }
+        topology.nodes = try parseNodes(try fields.required("nodes", in: root))
+        var seen = Set<String>()
+        for (index, node) in topology.nodes.enumerated() where !seen.insert(node.name).inserted {
+            throw TopologyError(path: "$.nodes", message: "node name '\(node.name)' is used twice (node \(index))")
+        }
+        if let link = fields["link"] { topology.link = try parseLink(link) }
+        if let workload = fields["workload"] {
+            let w = try workload.object(allowing: ["ping_interval_ms"])
+            if let interval = w["ping_interval_ms"] { topology.pingIntervalMs = try interval.uint(max: 86_400_000) }
+            guard topology.pingIntervalMs > 0 else { throw w["ping_interval_ms"]!.fail("must be > 0") }
+        }
+        if let gst = fields["gst_ms"] { topology.gstMs = try gst.uint() }
+        if let duration = fields["duration_ms"] { topology.durationMs = try duration.uint(max: 365 * 86_400_000) }
+        if let checks = fields["checks"] {
+            let c = try checks.object(allowing: ["ping_bound_ms", "max_peers"])
+            if let bound = c["ping_bound_ms"] { topology.pingBoundMs = try bound.uint(max: 3_600_000) }
+            if let peers = c["max_peers"] { topology.maxPeers = Int(try peers.uint(max: 1_000_000)) }
+        }
+        if let faults = fields["faults"] {
+            topology.faults = try faults.array().map { (f: JSONCursor) throws(TopologyError) in try parseFault(f, topology) }
+            for (a, b) in zip(topology.faults, topology.faults.dropFirst()) where b.atMs < a.atMs {
+                throw TopologyError(path: "$.faults", message: "faults must be listed in time order")
+            }
+        }
+        let lastCheck = topology.settledAtMs + topology.pingBoundMs + 1_000
+        guard lastCheck < topology.durationMs else {
+            throw TopologyError(path: "$.duration_ms", message:
+                "must exceed the last fault/GST + ping_bound_ms + 1000 (\(lastCheck)) so liveness can be checked")
+        }
+        return topology
+    }
+
+    static func parseNodes(_ cursor: JSONCursor) throws(TopologyError) -> [NodeSpec] {
+        var nodes: [NodeSpec] = []
+        for entry in try cursor.array() {
+            let f = try entry.object(allowing: ["name", "count", "roles", "stake", "behaviour", "key_seed"])
+            let name = try f.required("name", in: entry).string()
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw f["name"]!.fail("names use letters, digits, '-' and '_'")
+            }
+            var roles: Roles = [.client]
+            if let list = f["roles"] {
+                roles = []
+                for role in try list.array() {
+                    do { roles.formUnion(try Roles(names: [try role.string()])) } catch {
+                        throw role.fail("unknown role (validator, provider, client)")
+                    }
+                }
+            }
+            let stake = try f["stake"]?.uint() ?? 0
+            var behaviour: Behaviour?
+            if let b = f["behaviour"] {
+                let text = try b.string()
+                guard let parsed = Behaviour(rawValue: text) else {
+                    throw b.fail("unknown behaviour '\(text)' (\(Behaviour.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                behaviour = parsed
+            }
+            let count = Int(try f["count"]?.uint(max: 100_000) ?? 1)
+            guard count >= 1 else { throw f["count"]!.fail("must be ≥ 1") }
+            let seed = try f["key_seed"]?.string() ?? name
+            if f["count"] == nil {
+                nodes.append(NodeSpec(name: name, roles: roles, stake: stake, behaviour: behaviour, keySeed: seed))
+            } else {
+                for i in 1...count {
+                    nodes.append(NodeSpec(name: "\(name)\(i)", roles: roles, stake: stake, behaviour: behaviour,
+                                          keySeed: "\(seed)\(i)"))
+                }
+            }
+        }
+        guard !nodes.isEmpty else { throw cursor.fail("at least one node is required") }
+        return nodes
+    }
+
+    static func parseLink(_ cursor: JSONCursor) throws(TopologyError) -> LinkModel {
+        let f = try cursor.object(allowing: ["latency", "jitter_ms", "loss_per_million", "duplicate_per_million",
+                                             "bandwidth_kbps"])
+        var link = LinkModel()
+        if let latency = f["latency"] {
+            let l = try latency.object(allowing: ["dist", "ms", "min_ms", "max_ms", "median_ms", "tail_per_million",
+                                                  "max_factor"])
+            switch try l.required("dist", in: latency).string() {
+            case "fixed": link.latency = .fixed(ms: try l.required("ms", in: latency).uint(max: 600_000))
+            case "uniform":
+                let low = try l.required("min_ms", in: latency).uint(max: 600_000)
+                let high = try l.required("max_ms", in: latency).uint(max: 600_000)
+                guard low <= high else { throw l["max_ms"]!.fail("must be ≥ min_ms") }
+                link.latency = .uniform(minMs: low, maxMs: high)
+            case "long-tail":
+                link.latency = .longTail(
+                    medianMs: try l.required("median_ms", in: latency).uint(max: 600_000),
+                    tailPerMillion: UInt32(try l["tail_per_million"]?.uint(max: 1_000_000) ?? 10_000),
+                    maxFactor: max(2, try l["max_factor"]?.uint(max: 1_000) ?? 10))
+            default: throw l["dist"]!.fail("unknown distribution (fixed, uniform, long-tail)")
+            }
+        }
+        link.jitterMs = try f["jitter_ms"]?.uint(max: 600_000) ?? 0
+        link.lossPerMillion = UInt32(try f["loss_per_million"]?.uint(max: 1_000_000) ?? 0)
+        link.duplicatePerMillion = UInt32(try f["duplicate_per_million"]?.uint(max: 1_000_000) ?? 0)
+        link.bandwidthKbps = try f["bandwidth_kbps"]?.uint(max: 100_000_000) ?? 0
+        return link
+    }
+
+    static func parseFault(_ cursor: JSONCursor, _ topology: Topology) throws(TopologyError) -> Fault {
+        let f = try cursor.object(allowing: ["at_ms", "type", "groups", "from", "to", "node", "per_million",
+                                             "extra_ms", "until_ms", "skew_ms"])
+        let at = try f.required("at_ms", in: cursor).uint()
+        func node(_ c: JSONCursor) throws(TopologyError) -> Int {
+            let name = try c.string()
+            guard let index = topology.index(of: name) else { throw c.fail("no node named '\(name)'") }
+            return index
+        }
+        func nodes(_ c: JSONCursor) throws(TopologyError) -> [Int] {
+            try c.array().map { (n: JSONCursor) throws(TopologyError) in try node(n) }
+        }
+        func until() throws(TopologyError) -> UInt64 {
+            let end = try f.required("until_ms", in: cursor).uint()
+            guard end > at else { throw f["until_ms"]!.fail("must be after at_ms") }
+            return end
+        }
+        let kind: Fault.Kind
+        switch try f.required("type", in: cursor).string() {
+        case "partition":
+            if let groups = f["groups"] {
+                kind = .partition(groups: try groups.array().map { (g: JSONCursor) throws(TopologyError) in try nodes(g) })
+            } else {
+                kind = .oneWay(from: try nodes(try f.required("from", in: cursor)), to: try nodes(try f.required("to", in: cursor)))
+            }
+        case "heal": kind = .heal
+        case "crash": kind = .crash(node: try node(try f.required("node", in: cursor)))
+        case "restart": kind = .restart(node: try node(try f.required("node", in: cursor)))
+        case "drop": kind = .drop(perMillion: UInt32(try f.required("per_million", in: cursor).uint(max: 1_000_000)), untilMs: try until())
+        case "delay": kind = .delay(extraMs: try f.required("extra_ms", in: cursor).uint(max: 600_000), untilMs: try until())
+        case "duplicate":
+            kind = .duplicate(perMillion: UInt32(try f.required("per_million", in: cursor).uint(max: 1_000_000)), untilMs: try until())
+        case "clock-skew":
+            let skew = try f.required("skew_ms", in: cursor)
+            guard case let .int(value) = skew.value, abs(value) <= 3_600_000 else {
+                throw skew.fail("expected an integer number of milliseconds within ±3600000")
+            }
+            kind = .clockSkew(node: try node(try f.required("node", in: cursor)), skewMs: value)
+        case let other:
+            throw f["type"]!.fail("unknown fault '\(other)' (partition, heal, crash, restart, drop, delay, duplicate, clock-skew)")
+        }
+        return Fault(atMs: at, kind: kind)
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import PRSMSim
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a topology in the simulator; exit 0 only when every check passed.")
+
+    @Argument(help: "Topology JSON file (see topologies/ and docs/topology.schema.json).")
+    var topology: String
+
+    @Option(help: "Seed of the run.") var seed: UInt64?
+    @Option(help: "Run every seed of a range, e.g. 1..100.") var seeds: String?
+    @Option(help: "Output directory.") var out: String = "out/sim"
+    @Flag(help: "Write trace.jsonl (always written for a failed run).") var trace = false
+    @Option(help: "Job order: fifo, or random (seeded choice among runnable jobs).") var schedule = "fifo"
+
+    func validate() throws {
+        guard seed == nil || seeds == nil else { throw ValidationError("give --seed or --seeds, not both") }
+        guard ["fifo", "random"].contains(schedule) else { throw ValidationError("--schedule must be fifo or random") }
+        if let seeds { _ = try parseRange(seeds) }
+    }
+
+    func run() throws {
+        let bytes = try topologyBytes(topology)
+        let parsed: Topology
+        do { parsed = try TopologyLoader.parse(bytes) } catch {
+            throw ValidationError("\(topology): \(error)")
+        }
+        if let seeds {
+            try runMany(parsed, bytes, range: try parseRange(seeds))
+            return
+        }
+        let result = runOne(parsed, seed: seed ?? 1, keepTrace: trace)
+        try write(result, parsed, bytes, to: out)
+        printResult(result, directory: out)
+        if !result.passed { throw ExitCode(1) }
+    }
+
+    func runOne(_ topology: Topology, seed: UInt64, keepTrace: Bool) -> SimulationResult {
+        var options = Simulation.Options(seed: seed)
+        options.randomSchedule = schedule == "random"
+        options.keepTrace = keepTrace
+        return Simulation(topology: topology, options: options).run()
+    }
+
+    /// A failed run is run again with the trace kept, so the failure can be read.
+    func write(_ result: SimulationResult, _ topology: Topology, _ bytes: Data, to directory: String) throws {
+        var result = result
+        if !result.passed && result.traceLines.isEmpty {
+            result = runOne(topology, seed: result.seed, keepTrace: true)
+        }
+        try RunArtifacts.write(result, schedule: schedule, topologyBytes: bytes, to: directory)
+    }
+
+    func runMany(_ topology: Topology, _ bytes: Data, range: ClosedRange<UInt64>) throws {
+        var failed: [[String: String]] = []
+        var passed = 0
+        let start = Date()
+        for (done, seed) in range.enumerated() {
+            let result = runOne(topology, seed: seed, keepTrace: false)
+            let directory = "\(out)/seed-\(seed)"
+            try write(result, topology, bytes, to: directory)
+            if result.passed { passed += 1 } else {
+                failed.append(["seed": "\(seed)", "replay": "prsm-sim replay \(directory)",
+                               "failed_checks": result.checks.filter { !$0.passed }.map(\.name).joined(separator: ",")])
+            }
+            let width = 30, filled = (done + 1) * width / range.count
+            FileHandle.standardError.write(Data(("\r[" + String(repeating: "#", count: filled)
+                + String(repeating: ".", count: width - filled) + "] \(done + 1)/\(range.count) seeds, \(failed.count) failed").utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        let summary: [String: Any] = [
+            "topology": topology.name, "seeds": "\(range.lowerBound)..\(range.upperBound)",
+            "passed": passed, "failed": failed, "wall_seconds": Date().timeIntervalSince(start),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: "\(out)/summary.json"))
+        print("seeds   passed  failed")
+        print("\(range.count)\t\(passed)\t\(failed.count)")
+        for failure in failed { print("seed \(failure["seed"]!) failed \(failure["failed_checks"]!): \(failure["replay"]!)") }
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+
+    func parseRange(_ text: String) throws -> ClosedRange<UInt64> {
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high else {
+            throw ValidationError("--seeds must look like A..B with A ≤ B")
+        }
+        return low...high
+    }
+}
+
+func topologyBytes(_ path: String) throws -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+    return data
+}
+
+func printResult(_ result: SimulationResult, directory: String) {
+    for check in result.checks {
+        print("\(check.passed ? "pass" : "FAIL")  \(check.name): \(check.message)")
+    }
+    print(String(format: "seed %llu  trace %@  %.0f simulated s in %.2f wall s (%.0fx)  -> %@/summary.json",
+                 result.seed, String(result.traceHash.prefix(16)), result.simulatedSeconds, result.wallSeconds,
+                 result.simulatedSeconds / max(result.wallSeconds, 1e-9), directory))
+}
