@@ -114,6 +114,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PRSMSimTests",
+            dependencies: ["PRSMSim", "PRSMNode"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PRSMLoopbackTests",
+            dependencies: ["PRSMSim", "PRSMTransportNIO", "PRSMNode", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "PRSMTransportNIOTests",
             dependencies: ["PRSMTransportNIO", "PRSMNode"],
             swiftSettings: strict
