@@ -17,6 +17,7 @@ public struct DataDirectory: Sendable {
     public var genesisPath: String { file("genesis.json") }
     public var tokenPath: String { file("api.token") }
     public var lockPath: String { file("node.lock") }
+    public var databasePath: String { file("node.sqlite") }
     /// Written by `run` with the API's actual address, read by `status`.
     public var apiAddressPath: String { file("api.address") }
 

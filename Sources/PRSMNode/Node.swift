@@ -13,6 +13,8 @@ public actor Node {
         public var peers = PeerCore.Config()
         /// How often pending Pings are checked for timeouts.
         public var tickMs: UInt64 = 250
+        /// How often the address book is written and synced (when it changed).
+        public var persistEveryMs: UInt64 = 10_000
         /// Sees every admission decision (the simulator's checkers and trace); nil in production.
         public var observer: (@Sendable (NodeObservation) -> Void)?
 
@@ -29,6 +31,7 @@ public actor Node {
 
     private let options: Options
     private let executor: any SerialExecutor
+    private let store: (any Store)?
     private let transport: any DatagramTransport
     private let clock: any NodeClock
     private var random: any RandomNumberGenerator & Sendable
@@ -41,14 +44,23 @@ public actor Node {
     private var peers: PeerCore
     private var counters = DropCounters()
     private var sequence = SequenceCounter()
+    /// Sequences below this were reserved in the store before use, so a restart (even with the
+    /// clock stepped back) never reissues one.
+    private var sequenceReserved: UInt64 = 0
+    private var persistedChanges: UInt64 = 0
+    private var lastPersistMs: UInt64 = 0
+    public private(set) var storeErrors: UInt64 = 0
+    static let sequenceKey = Array("sequence-reserved".utf8)
+    static let sequenceReservation: UInt64 = 1 << 32  // ~65 s of sending per sync
 
     public init(
         options: Options, transport: any DatagramTransport, clock: any NodeClock,
         random: any RandomNumberGenerator & Sendable, metrics: NodeMetrics, logger: Logger,
-        executor: any SerialExecutor
+        executor: any SerialExecutor, store: (any Store)? = nil
     ) {
         self.options = options
         self.executor = executor
+        self.store = store
         self.transport = transport
         self.clock = clock
         self.random = random
@@ -57,8 +69,21 @@ public actor Node {
         identity = options.identity.publicKey
         networkID = options.genesis.networkID
         pipeline = ReceivePipeline(config: options.pipeline)
-        peers = PeerCore(config: options.peers)
+        var peers = PeerCore(config: options.peers)
+        if let store {
+            do {
+                let (saved, floor) = try Self.load(from: store)
+                peers.restore(saved)
+                sequence = SequenceCounter(floor: floor)
+                sequenceReserved = floor
+            } catch {
+                logger.error("cannot read the node's saved state; starting empty", metadata: ["error": "\(error)"])
+            }
+        }
+        self.peers = peers
+        persistedChanges = peers.changes
         startedMs = clock.nowMs
+        lastPersistMs = startedMs
         (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1_024))
     }
 
@@ -77,6 +102,7 @@ public actor Node {
             await transport.deliver { batch in await self.receive(batch) }
             group.cancelAll()
         }
+        persist(force: true)
         eventSink.finish()
         logger.info("node stopped")
     }
@@ -85,6 +111,7 @@ public actor Node {
         while !Task.isCancelled {
             do { try await clock.sleep(untilMs: clock.nowMs + options.tickMs) } catch { return }
             apply(peers.expire(nowMs: clock.nowMs))
+            if clock.nowMs >= lastPersistMs + options.persistEveryMs { persist(force: false) }
         }
     }
 
@@ -134,6 +161,61 @@ public actor Node {
     public var dropCounters: DropCounters { counters }
     public var knownPeers: [KnownPeer] { peers.knownPeers }
 
+    // MARK: persistence
+
+    static func load(from store: any Store) throws(StoreError) -> ([KnownPeer], UInt64) {
+        var saved: [KnownPeer] = []
+        for entry in try store.scan(.peers) {
+            // One damaged entry costs that peer, not the book.
+            if let peer = try? AddressBookCodec.decode(key: entry.key, value: entry.value) { saved.append(peer) }
+        }
+        var floor: UInt64 = 0
+        if let bytes = try store.get(.node, sequenceKey), bytes.count == 8 {
+            floor = bytes.reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        return (saved, floor)
+    }
+
+    /// Writes the address book when it changed (or always, at shutdown) and syncs.
+    private func persist(force: Bool) {
+        guard let store else { return }
+        lastPersistMs = clock.nowMs
+        guard force || peers.changes != persistedChanges else { return }
+        var batch = StoreBatch()
+        batch.clear(.peers)
+        for peer in peers.knownPeers {
+            let (key, value) = AddressBookCodec.encode(peer)
+            batch.put(.peers, key, value)
+        }
+        do {
+            try store.apply(batch)
+            try store.sync()
+            persistedChanges = peers.changes
+        } catch {
+            storeErrors += 1
+            logger.warning("address book not saved; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Makes sure `sequenceNumber` lies below a reservation that is durable. False when the
+    /// store cannot record one: sending then would risk reusing the number after a restart.
+    private func reserveSequences(through sequenceNumber: UInt64) -> Bool {
+        guard let store, sequenceNumber >= sequenceReserved else { return true }
+        let reserved = sequenceNumber &+ Self.sequenceReservation
+        var batch = StoreBatch()
+        batch.put(.node, Self.sequenceKey, withUnsafeBytes(of: reserved.bigEndian, Array.init))
+        do {
+            try store.apply(batch)
+            try store.sync()
+            sequenceReserved = reserved
+            return true
+        } catch {
+            storeErrors += 1
+            logger.error("cannot reserve sequence numbers; message not sent", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
     public func tableSizes() -> NodeTableSizes {
         NodeTableSizes(peers: peers.peerCount, outstandingPings: peers.outstandingCount,
                        trackedSources: pipeline.trackedSources, trackedSenders: pipeline.trackedSenders)
@@ -150,8 +232,10 @@ public actor Node {
             switch effect {
             case let .send(message, address):
                 let now = clock.nowMs
+                let sequenceNumber = sequence.next(nowMs: now)
+                guard reserveSequences(through: sequenceNumber) else { continue }
                 let bytes = Envelope.seal(message, networkID: networkID, key: options.identity,
-                                          sequence: sequence.next(nowMs: now), timestamp: now)
+                                          sequence: sequenceNumber, timestamp: now)
                 transport.send(bytes, to: address)
             case let .pingAnswered(reply):
                 metrics.countPingAnswered()

@@ -6,6 +6,11 @@ public struct SequenceCounter: Sendable {
 
     public init() {}
 
+    /// Continues above `floor` (a reservation persisted before a restart).
+    public init(floor: UInt64) { last = floor }
+
+    public var lastIssued: UInt64 { last }
+
     public mutating func next(nowMs: UInt64) -> UInt64 {
         last = max(last &+ 1, nowMs << 16)
         return last

@@ -44,6 +44,10 @@ struct RunCommand: AsyncParsableCommand {
         let listenAddress = try parseAddress(listen ?? config.listen, "--listen")
         let apiAddress = try parseAddress(apiListen ?? config.apiListen, "--api-listen")
 
+        let store: GRDBStore
+        do { store = try GRDBStore(path: dir.databasePath, networkID: genesis.networkID) } catch {
+            throw Failure(error.description)
+        }
         let transport = try await UDPTransport.bind(listenAddress)
         let registry = PrometheusCollectorRegistry()
         var options = Node.Options(identity: identity, genesis: genesis)
@@ -51,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
         options.peers.maxPeers = config.maxPeers
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
+                        executor: MultiThreadedEventLoopGroup.singleton.any().executor, store: store)
         let api = try LocalAPI.makeApplication(
             node: node, registry: registry, token: token, listen: apiAddress, logger: Logger(label: "prsm.api"),
             onRunning: { bound in

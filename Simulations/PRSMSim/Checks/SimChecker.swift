@@ -4,6 +4,8 @@ import PRSMNode
 enum SimObservation {
     case accepted(receiver: Int, sender: PublicKey, sequence: UInt64, timestamp: UInt64, receiverNowMs: UInt64)
     case tables(node: Int, sizes: NodeTableSizes)
+    /// What a restarted node restored, against what its store had durably synced.
+    case restored(node: Int, synced: [KnownPeer], restored: [KnownPeer])
 }
 
 /// A property every run must keep. Checkers are plug-ins: each sees all observations and

@@ -9,6 +9,9 @@ final class SimInbox: @unchecked Sendable {
     private var waiter: CheckedContinuation<[InboundDatagram]?, Never>?
     private var closed = false
     private(set) var overflowDrops: UInt64 = 0
+    /// Test hook (Simulation+TestHooks.swift): when set, `close()` does nothing, so a receiver
+    /// waiting here is never woken, like a transport that loses its wake-up.
+    var ignoresClose = false
 
     /// Queues a datagram; a full inbox drops it like a full socket buffer (counted).
     func push(_ datagram: InboundDatagram) -> Bool {
@@ -42,6 +45,7 @@ final class SimInbox: @unchecked Sendable {
     }
 
     func close() {
+        guard !ignoresClose else { return }
         closed = true
         let pending = waiter
         waiter = nil

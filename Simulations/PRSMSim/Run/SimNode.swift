@@ -10,6 +10,8 @@ final class SimNode: @unchecked Sendable {
     let key: SigningKey
     let address: PeerAddress
     let clock: SimClock
+    /// Survives crashes: only what was synced is there after one.
+    let store: SimStore
     var node: Node?
     var transport: SimTransport?
     var tasks: [RootTask] = []
@@ -21,8 +23,9 @@ final class SimNode: @unchecked Sendable {
     var isAlive: Bool { node != nil }
     var name: String { spec.name }
 
-    init(index: Int, spec: NodeSpec, clock: SimClock) {
+    init(index: Int, spec: NodeSpec, clock: SimClock, store: SimStore) {
         self.index = index
+        self.store = store
         self.spec = spec
         key = spec.key
         clock.skewMs = 0

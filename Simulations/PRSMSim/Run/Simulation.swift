@@ -40,9 +40,12 @@ public final class Simulation: @unchecked Sendable {
             ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs),
             BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers),
             LivenessChecker(),
+            PersistenceChecker(),
         ]
         for (index, spec) in topology.nodes.enumerated() {
-            let node = SimNode(index: index, spec: spec, clock: SimClock(world: world, epochMs: genesis.timeMs))
+            let store = SimStore(seed: options.seed, stream: "store.\(spec.name)",
+                                 syncFailPerMillion: topology.storeSyncFailPerMillion)
+            let node = SimNode(index: index, spec: spec, clock: SimClock(world: world, epochMs: genesis.timeMs), store: store)
             network.assign(node.address, to: index)
             nodes.append(node)
         }
@@ -93,7 +96,7 @@ public final class Simulation: @unchecked Sendable {
         switch sim.spec.behaviour {
         case .skipReplayCheck?: options.pipeline.replay.windowSize = 0
         case .unboundedTables?: options.peers.maxPeers = .max
-        case .silent?, nil: break
+        case .silent?, .amnesiac?, nil: break
         }
         let index = sim.index
         options.observer = { [self] observation in observe(observation, at: index) }
@@ -103,12 +106,21 @@ public final class Simulation: @unchecked Sendable {
         let node = Node(options: options, transport: transport, clock: sim.clock,
                         random: SimRandom(seed: self.options.seed, stream: "node.\(sim.name).\(sim.incarnation)"),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: world.executor)
+                        executor: world.executor, store: sim.spec.behaviour == .amnesiac ? nil : sim.store)
         sim.node = node
         sim.transport = transport
         network.attach(sim.address, node: index, inbox: transport.inbox)
         world.record("node \(sim.name) start #\(sim.incarnation)")
         let tag = "\(sim.name)#\(sim.incarnation)"
+        if sim.incarnation > 1 {
+            let synced = sim.store.durableEntries(.peers).compactMap {
+                try? AddressBookCodec.decode(key: $0.key, value: $0.value)
+            }
+            spawn("\(tag).restore-check") { [self] in
+                let restored = await node.knownPeers
+                for checker in checkers { checker.observe(.restored(node: index, synced: synced, restored: restored)) }
+            }
+        }
         sim.tasks = [
             spawn("\(tag).run") { await node.run() },
             spawn("\(tag).events") { [self] in
@@ -119,6 +131,7 @@ public final class Simulation: @unchecked Sendable {
     }
 
     private func stop(_ sim: SimNode) {
+        sim.store.crash()
         network.detach(sim.address)
         for task in sim.tasks { task.task?.cancel() }
         sim.node = nil

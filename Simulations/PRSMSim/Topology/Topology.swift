@@ -15,6 +15,8 @@ public struct Topology: Sendable {
     public var pingBoundMs: UInt64 = 5_000
     /// The peer-table bound every node must respect (checked).
     public var maxPeers = 1_024
+    /// Chance that a simulated store's sync fails (a seeded storage fault).
+    public var storeSyncFailPerMillion: UInt32 = 0
 
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
 
@@ -57,6 +59,8 @@ public enum Behaviour: String, Sendable, CaseIterable {
     case skipReplayCheck = "skip-replay-check"
     /// Ignores the peer-table bound.
     case unboundedTables = "unbounded-tables"
+    /// Forgets its saved state on restart (does not read its store).
+    case amnesiac
 }
 
 public struct LinkModel: Sendable, Equatable {

@@ -14,7 +14,7 @@ public enum TopologyLoader {
     public static func parse(_ data: Data) throws(TopologyError) -> Topology {
         let root = try JSONCursor.parse(data)
         let fields = try root.object(allowing: [
-            "name", "genesis", "nodes", "link", "workload", "gst_ms", "duration_ms", "faults", "checks", "description",
+            "name", "genesis", "nodes", "link", "workload", "gst_ms", "duration_ms", "faults", "checks", "description", "store",
         ])
         var topology = Topology(name: try fields.required("name", in: root).string(), nodes: [])
         if let genesis = fields["genesis"] {
@@ -31,6 +31,10 @@ public enum TopologyLoader {
             let w = try workload.object(allowing: ["ping_interval_ms"])
             if let interval = w["ping_interval_ms"] { topology.pingIntervalMs = try interval.uint(max: 86_400_000) }
             guard topology.pingIntervalMs > 0 else { throw w["ping_interval_ms"]!.fail("must be > 0") }
+        }
+        if let store = fields["store"] {
+            let f = try store.object(allowing: ["sync_fail_per_million"])
+            if let fail = f["sync_fail_per_million"] { topology.storeSyncFailPerMillion = UInt32(try fail.uint(max: 1_000_000)) }
         }
         if let gst = fields["gst_ms"] { topology.gstMs = try gst.uint() }
         if let duration = fields["duration_ms"] { topology.durationMs = try duration.uint(max: 365 * 86_400_000) }
@@ -158,7 +162,7 @@ public enum TopologyLoader {
             kind = .duplicate(perMillion: UInt32(try f.required("per_million", in: cursor).uint(max: 1_000_000)), untilMs: try until())
         case "clock-skew":
             let skew = try f.required("skew_ms", in: cursor)
-            guard case let .int(value) = skew.value, abs(value) <= 3_600_000 else {
+            guard case let .int(value) = skew.value, value.magnitude <= 3_600_000 else {
                 throw skew.fail("expected an integer number of milliseconds within ±3600000")
             }
             kind = .clockSkew(node: try node(try f.required("node", in: cursor)), skewMs: value)

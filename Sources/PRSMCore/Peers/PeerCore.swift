@@ -30,6 +30,9 @@ public struct PeerCore: Sendable {
 
     public init(config: Config = Config()) { self.config = config }
 
+    /// Grows with every change to the peer table, so the shell persists only when needed.
+    public private(set) var changes: UInt64 = 0
+
     public var peerCount: Int { peers.count }
     public var outstandingCount: Int { outstanding.count }
     public var knownPeers: [KnownPeer] { peers.values.sorted { $0.key < $1.key } }
@@ -78,6 +81,13 @@ public struct PeerCore: Sendable {
         return expired.map { .pingTimedOut(nonce: $0.key, address: $0.value.address) }
     }
 
+    /// Reloads peers from the address book after a restart (the most recently seen first when
+    /// there are more than the table holds).
+    public mutating func restore(_ saved: [KnownPeer]) {
+        let keep = saved.sorted { ($0.lastSeenMs, $1.key) > ($1.lastSeenMs, $0.key) }.prefix(config.maxPeers)
+        peers = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0) })
+    }
+
     private mutating func remember(
         _ key: PublicKey, at address: PeerAddress, nowMs: UInt64, rttMs: UInt64? = nil, roles: Roles? = nil
     ) {
@@ -91,6 +101,7 @@ public struct PeerCore: Sendable {
         if let rttMs { peer.rttMs = rttMs }
         if let roles { peer.roles = roles }
         peers[key] = peer
+        changes += 1
     }
 }
 
@@ -101,6 +112,14 @@ public struct KnownPeer: Equatable, Sendable {
     public var lastSeenMs: UInt64
     public var rttMs: UInt64?
     public var roles: Roles
+
+    public init(key: PublicKey, address: PeerAddress, lastSeenMs: UInt64, rttMs: UInt64? = nil, roles: Roles = []) {
+        self.key = key
+        self.address = address
+        self.lastSeenMs = lastSeenMs
+        self.rttMs = rttMs
+        self.roles = roles
+    }
 }
 
 /// The answer to one of our Pings.
