@@ -30,6 +30,11 @@ struct NodeProcessTests {
 
         NodeProcess.stop(nodeA)
         nodeA = try NodeProcess.start(dataDir: a, listen: "127.0.51.1:17700")
+        // The address book came back from node.sqlite: a knows its peers before anyone pings it.
+        let restarted = try NodeProcess.run(["status", "--data-dir", a, "--json"])
+        let restartedJSON = try JSONSerialization.jsonObject(with: Data(restarted.stdout.utf8)) as? [String: Any]
+        #expect((restartedJSON?["peers_known"] as? Int ?? 0) >= 1, "\(restarted.stdout)")
+        #expect((restartedJSON?["accepted"] as? Int) == 0)
         #expect(try ping("127.0.51.1:17700", from: b, bind: "127.0.52.1:0").status == 0)
 
         // A killed node leaves no stale lock: the kernel drops it with the process.

@@ -106,7 +106,7 @@ public final class Simulation: @unchecked Sendable {
         let node = Node(options: options, transport: transport, clock: sim.clock,
                         random: SimRandom(seed: self.options.seed, stream: "node.\(sim.name).\(sim.incarnation)"),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: world.executor, store: sim.spec.behaviour == .amnesiac ? nil : sim.store)
+                        executor: world.executor, store: store(for: sim))
         sim.node = node
         sim.transport = transport
         network.attach(sim.address, node: index, inbox: transport.inbox)
@@ -137,6 +137,12 @@ public final class Simulation: @unchecked Sendable {
         sim.node = nil
         sim.transport = nil
         world.record("node \(sim.name) stop")
+    }
+
+    /// An amnesiac node gets a blank store after a restart, as if its disk had been wiped.
+    private func store(for sim: SimNode) -> SimStore {
+        guard sim.spec.behaviour == .amnesiac, sim.incarnation > 1 else { return sim.store }
+        return SimStore(seed: options.seed, stream: "amnesia.\(sim.name).\(sim.incarnation)", syncFailPerMillion: 0)
     }
 
     @discardableResult

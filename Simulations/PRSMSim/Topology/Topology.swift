@@ -59,7 +59,7 @@ public enum Behaviour: String, Sendable, CaseIterable {
     case skipReplayCheck = "skip-replay-check"
     /// Ignores the peer-table bound.
     case unboundedTables = "unbounded-tables"
-    /// Forgets its saved state on restart (does not read its store).
+    /// Forgets its saved state on restart (its store is wiped).
     case amnesiac
 }
 
