@@ -27,6 +27,7 @@ struct ReplayCommand: ParsableCommand {
         var options = Simulation.Options(seed: summary.seed)
         options.randomSchedule = summary.schedule == "random"
         options.keepTrace = true
+        options.costs = summary.costs
         let result = Simulation(topology: topology, options: options).run()
         printResult(result, directory: directory)
         if result.traceHash == summary.trace_hash {

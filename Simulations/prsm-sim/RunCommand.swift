@@ -15,6 +15,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Output directory.") var out: String = "out/sim"
     @Flag(help: "Write trace.jsonl (always written for a failed run).") var trace = false
     @Option(help: "Job order: fifo, or random (seeded choice among runnable jobs).") var schedule = "fifo"
+    @Option(help: "CPU cost model (from `prsm-sim calibrate`), or 'none'.") var costs = "Simulations/costs.json"
 
     func validate() throws {
         guard seed == nil || seeds == nil else { throw ValidationError("give --seed or --seeds, not both") }
@@ -23,6 +24,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        _ = try costModel()
         let bytes = try topologyBytes(topology)
         let parsed: Topology
         do { parsed = try TopologyLoader.parse(bytes) } catch {
@@ -38,8 +40,17 @@ struct RunCommand: ParsableCommand {
         if !result.passed { throw ExitCode(1) }
     }
 
+    func costModel() throws -> CostModel {
+        if costs == "none" { return .free }
+        do { return try CostModel.load(path: costs) } catch {
+            throw ValidationError("cannot read the cost model \(costs) (\(error.localizedDescription)); run from the "
+                + "repository root, pass --costs FILE, or --costs none to run without a CPU model")
+        }
+    }
+
     func runOne(_ topology: Topology, seed: UInt64, keepTrace: Bool) -> SimulationResult {
         var options = Simulation.Options(seed: seed)
+        options.costs = (try? costModel()) ?? .free
         options.randomSchedule = schedule == "random"
         options.keepTrace = keepTrace
         return Simulation(topology: topology, options: options).run()

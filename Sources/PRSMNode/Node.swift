@@ -17,6 +17,8 @@ public actor Node {
         public var persistEveryMs: UInt64 = 10_000
         /// Sees every admission decision (the simulator's checkers and trace); nil in production.
         public var observer: (@Sendable (NodeObservation) -> Void)?
+        /// Told about every signature made or checked (the simulator's CPU cost model).
+        public var cpu: (@Sendable (CPUWork) -> Void)?
 
         public init(identity: SigningKey, genesis: Genesis) {
             self.identity = identity
@@ -123,7 +125,15 @@ public actor Node {
     /// Admits one datagram and applies what it causes. Synchronous by design.
     public func receive(_ datagram: InboundDatagram) {
         let now = clock.nowMs
-        switch pipeline.receive(datagram.bytes, from: datagram.source, nowMs: now) {
+        let outcome = pipeline.receive(datagram.bytes, from: datagram.source, nowMs: now)
+        if let cpu = options.cpu {
+            cpu(.bytes(datagram.bytes.readableBytes))
+            switch outcome {
+            case .accepted, .rejected, .dropped(.badSignature): cpu(.verify)
+            case .dropped: break
+            }
+        }
+        switch outcome {
         case let .accepted(inbound):
             options.observer?(.accepted(sender: inbound.sender, sequence: inbound.envelope.sequence,
                                         timestamp: inbound.envelope.timestamp, kind: inbound.envelope.kind))
@@ -236,6 +246,7 @@ public actor Node {
                 guard reserveSequences(through: sequenceNumber) else { continue }
                 let bytes = Envelope.seal(message, networkID: networkID, key: options.identity,
                                           sequence: sequenceNumber, timestamp: now)
+                options.cpu?(.sign)
                 transport.send(bytes, to: address)
             case let .pingAnswered(reply):
                 metrics.countPingAnswered()

@@ -17,11 +17,18 @@ public final class SimClock: NodeClock, @unchecked Sendable {
     public func sleep(untilMs deadlineMs: UInt64) async throws {
         let localNow = nowMs
         guard deadlineMs > localNow else { return }
-        let wakeUs = world.nowUs + (deadlineMs - localNow) * 1_000
+        try await world.sleep(untilUs: world.nowUs + (deadlineMs - localNow) * 1_000)
+    }
+}
+
+extension SimWorld {
+    /// Suspends the calling task until virtual time `wakeUs` (throws if it is cancelled).
+    func sleep(untilUs wakeUs: UInt64) async throws {
+        guard wakeUs > nowUs else { return }
         let timer = SimTimer()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                timer.arm(continuation, world: world, atUs: wakeUs)
+                timer.arm(continuation, world: self, atUs: wakeUs)
             }
         } onCancel: {
             timer.cancel()

@@ -70,7 +70,7 @@ final class SimNetwork: @unchecked Sendable {
 
     func heal() { blocked.removeAll() }
 
-    func transmit(_ bytes: ByteBuffer, from source: PeerAddress, to destination: PeerAddress) {
+    func transmit(_ bytes: ByteBuffer, from source: PeerAddress, to destination: PeerAddress, departUs: UInt64) {
         stats.sent += 1
         guard let fromNode = nodeOfAddress[source], let toNode = nodeOfAddress[destination] else {
             stats.unreachable += 1
@@ -89,7 +89,7 @@ final class SimNetwork: @unchecked Sendable {
             world.record("net lost \(fromNode)->\(toNode)")
             return
         }
-        var departUs = world.nowUs
+        var departUs = max(departUs, world.nowUs)
         if link.bandwidthKbps > 0 {
             let busy = max(uplinkBusyUntilUs[fromNode] ?? 0, departUs)
             departUs = busy + UInt64(bytes.readableBytes) * 8_000 / link.bandwidthKbps

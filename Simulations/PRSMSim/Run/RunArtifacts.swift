@@ -22,6 +22,8 @@ public enum RunArtifacts {
         public let trace_events: UInt64
         public let network: [String: UInt64]
         public let topology: String
+        public let costs: CostModel
+        public let cpu_busy_seconds: Double
     }
 
     public static func summary(of result: SimulationResult, schedule: String) -> Summary {
@@ -32,7 +34,8 @@ public enum RunArtifacts {
                 ($0.name, Summary.Check(result: $0.passed ? "pass" : "fail", message: $0.message))
             }),
             simulated_seconds: result.simulatedSeconds, wall_seconds: result.wallSeconds, jobs: result.jobsRun,
-            trace_events: result.traceEvents, network: result.network, topology: "topology.json")
+            trace_events: result.traceEvents, network: result.network, topology: "topology.json",
+            costs: result.costs, cpu_busy_seconds: Double(result.cpuBusyNs) / 1e9)
     }
 
     public static func write(_ result: SimulationResult, schedule: String, topologyBytes: Data, to directory: String) throws {

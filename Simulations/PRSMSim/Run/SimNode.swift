@@ -12,6 +12,8 @@ final class SimNode: @unchecked Sendable {
     let clock: SimClock
     /// Survives crashes: only what was synced is there after one.
     let store: SimStore
+    /// The node's virtual CPU; a restart starts it idle.
+    var cpu: SimCPU?
     var node: Node?
     var transport: SimTransport?
     var tasks: [RootTask] = []

@@ -13,6 +13,8 @@ public final class Simulation: @unchecked Sendable {
         public var keepTrace = false
         public var jobBudget: UInt64 = 500_000_000
         public var sampleEveryMs: UInt64 = 1_000
+        /// Virtual CPU prices (Simulations/costs.json); `.free` turns the CPU model off.
+        public var costs = CostModel.free
         public init(seed: UInt64) { self.seed = seed }
     }
 
@@ -84,8 +86,13 @@ public final class Simulation: @unchecked Sendable {
             wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
             jobsRun: world.jobsRun, traceLines: world.trace.lines, traceEvents: world.trace.count,
             network: ["sent": stats.sent, "delivered": stats.delivered, "lost": stats.lost,
-                      "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable])
+                      "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable],
+            costs: options.costs, cpuBusyNs: cpuBusyNs)
     }
+
+    /// CPU time of every incarnation of every node.
+    private var cpuBusyNs: UInt64 { retiredCPUNs + nodes.compactMap(\.cpu).map(\.totalNs).reduce(0, +) }
+    private var retiredCPUNs: UInt64 = 0
 
     // MARK: node lifecycle
 
@@ -100,7 +107,12 @@ public final class Simulation: @unchecked Sendable {
         }
         let index = sim.index
         options.observer = { [self] observation in observe(observation, at: index) }
-        let transport = SimTransport(address: sim.address, network: network, silent: sim.spec.behaviour == .silent)
+        retiredCPUNs += sim.cpu?.totalNs ?? 0
+        let cpu = SimCPU(world: world, model: self.options.costs)
+        sim.cpu = cpu
+        options.cpu = { work in cpu.charge(work) }
+        let transport = SimTransport(address: sim.address, network: network, silent: sim.spec.behaviour == .silent,
+                                     cpu: cpu)
         var logger = Logger(label: "sim.\(sim.name)")
         logger.logLevel = .critical
         let node = Node(options: options, transport: transport, clock: sim.clock,

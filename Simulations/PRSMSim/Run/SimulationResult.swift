@@ -11,6 +11,9 @@ public struct SimulationResult: Sendable {
     public let traceLines: [String]
     public let traceEvents: UInt64
     public let network: [String: UInt64]
+    public let costs: CostModel
+    /// Virtual CPU time all nodes spent on modelled work.
+    public let cpuBusyNs: UInt64
 
     public var passed: Bool { checks.allSatisfy(\.passed) }
 }
