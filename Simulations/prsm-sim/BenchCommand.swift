@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that write one JSON object (fields in docs/bench.md). Run release builds.",
-        subcommands: [CryptoBenchCommand.self])
+        subcommands: [CryptoBenchCommand.self, SimBenchCommand.self])
 }
 
 /// Where a report goes: the --json file, and always a copy on standard output.
@@ -38,6 +38,33 @@ struct CryptoBenchCommand: ParsableCommand {
         var bench = CryptoBench()
         bench.rounds = rounds
         bench.batch = batch
+        try output.write(bench.run())
+    }
+}
+
+struct SimBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim", abstract: "Simulator speed and memory with many nodes pinging each other.")
+
+    @Option(help: "Node counts, comma separated.") var nodes = "1000"
+    @Option(name: .customLong("duration-ms"), help: "Simulated time per run.") var durationMs: UInt64 = 600_000
+    @Option(name: .customLong("ping-interval-ms"), help: "Each node pings a random peer this often.")
+    var pingIntervalMs: UInt64 = 10_000
+    @Option(help: "CPU cost model file, or 'none'.") var costs = "none"
+    @OptionGroup var output: ReportOutput
+
+    func run() throws {
+        let counts = nodes.split(separator: ",").compactMap { Int($0) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 2 && $0 <= 100_000 }) else {
+            throw ValidationError("--nodes takes counts between 2 and 100000, e.g. 1000,10000")
+        }
+        var bench = SimScaleBench()
+        bench.nodeCounts = counts
+        bench.durationMs = durationMs
+        bench.pingIntervalMs = pingIntervalMs
+        if costs != "none" {
+            do { bench.costs = try CostModel.load(path: costs) } catch { throw ValidationError("cannot read \(costs)") }
+        }
         try output.write(bench.run())
     }
 }

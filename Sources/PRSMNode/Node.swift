@@ -11,8 +11,8 @@ public actor Node {
         public var genesis: Genesis
         public var pipeline: ReceivePipeline.Config
         public var peers = PeerCore.Config()
-        /// How often pending Pings are checked for timeouts.
-        public var tickMs: UInt64 = 250
+        /// How often pending Pings are checked for timeouts (a timeout is noticed up to this late).
+        public var tickMs: UInt64 = 1_000
         /// How often the address book is written and synced (when it changed).
         public var persistEveryMs: UInt64 = 10_000
         /// Sees every admission decision (the simulator's checkers and trace); nil in production.

@@ -13,6 +13,8 @@ public final class Simulation: @unchecked Sendable {
         public var keepTrace = false
         public var jobBudget: UInt64 = 500_000_000
         public var sampleEveryMs: UInt64 = 1_000
+        /// The all-pairs ping round after the last fault (n² pings: off for scale benchmarks).
+        public var livenessRound = true
         /// Virtual CPU prices (Simulations/costs.json); `.free` turns the CPU model off.
         public var costs = CostModel.free
         public init(seed: UInt64) { self.seed = seed }
@@ -60,7 +62,9 @@ public final class Simulation: @unchecked Sendable {
         for fault in topology.faults {
             world.schedule(atUs: fault.atMs * 1_000) { [self] in apply(fault) }
         }
-        world.schedule(atUs: (topology.settledAtMs + 1_000) * 1_000) { [self] in startLivenessRound() }
+        if options.livenessRound {
+            world.schedule(atUs: (topology.settledAtMs + 1_000) * 1_000) { [self] in startLivenessRound() }
+        }
         scheduleSampling(atMs: options.sampleEveryMs)
         let endUs = topology.durationMs * 1_000
         var budgetLeft = world.drive(untilUs: endUs, jobBudget: options.jobBudget)
