@@ -96,4 +96,17 @@ struct StoreContractTests {
         #expect(try store.scan(.peers).isEmpty)
         #expect(store.failedSyncs == 1)
     }
+
+    @Test func crashedIncarnationCanNoLongerWrite() throws {
+        let store = SimStore(seed: 1, stream: "epoch", syncFailPerMillion: 0)
+        let before = store.handle()
+        store.crash()
+        var batch = StoreBatch()
+        batch.put(.peers, [1], [1])
+        #expect(throws: StoreError.self) { try before.apply(batch) }
+        let after = store.handle()
+        try after.apply(batch)
+        try after.sync()
+        #expect(try after.get(.peers, [1]) == [1])
+    }
 }

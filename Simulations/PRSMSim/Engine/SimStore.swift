@@ -43,12 +43,57 @@ final class SimStore: Store, @unchecked Sendable {
         durable = volatile
     }
 
-    /// A crash: everything not synced is gone.
-    func crash() { volatile = durable }
+    /// Bumped by every crash: handles of the crashed incarnation stop working.
+    private(set) var epoch = 0
+
+    /// A crash: everything not synced is gone, and the dead incarnation can write no more
+    /// (its tasks may still be unwinding when the simulator cancels them).
+    func crash() {
+        volatile = durable
+        epoch += 1
+    }
+
+    /// The store as one incarnation of a node sees it.
+    func handle() -> SimStoreHandle { SimStoreHandle(store: self, epoch: epoch) }
 
     /// What a restarted node must find.
     func durableEntries(_ table: StoreTable) -> [StoreEntry] {
         (durable[table.name] ?? [:]).map { StoreEntry(key: $0.key, value: $0.value) }
             .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+}
+
+/// One incarnation's access to a `SimStore`; refuses everything after that incarnation crashed.
+final class SimStoreHandle: Store, @unchecked Sendable {
+    private let store: SimStore
+    private let epoch: Int
+
+    init(store: SimStore, epoch: Int) {
+        self.store = store
+        self.epoch = epoch
+    }
+
+    private func alive() throws(StoreError) {
+        guard store.epoch == epoch else { throw .io("the process crashed") }
+    }
+
+    func get(_ table: StoreTable, _ key: [UInt8]) throws(StoreError) -> [UInt8]? {
+        try alive()
+        return try store.get(table, key)
+    }
+
+    func scan(_ table: StoreTable) throws(StoreError) -> [StoreEntry] {
+        try alive()
+        return try store.scan(table)
+    }
+
+    func apply(_ batch: StoreBatch) throws(StoreError) {
+        try alive()
+        try store.apply(batch)
+    }
+
+    func sync() throws(StoreError) {
+        try alive()
+        try store.sync()
     }
 }

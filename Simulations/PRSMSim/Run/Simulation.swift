@@ -156,9 +156,10 @@ public final class Simulation: @unchecked Sendable {
     }
 
     /// An amnesiac node gets a blank store after a restart, as if its disk had been wiped.
-    private func store(for sim: SimNode) -> SimStore {
-        guard sim.spec.behaviour == .amnesiac, sim.incarnation > 1 else { return sim.store }
+    private func store(for sim: SimNode) -> SimStoreHandle {
+        guard sim.spec.behaviour == .amnesiac, sim.incarnation > 1 else { return sim.store.handle() }
         return SimStore(seed: options.seed, stream: "amnesia.\(sim.name).\(sim.incarnation)", syncFailPerMillion: 0)
+            .handle()
     }
 
     @discardableResult
