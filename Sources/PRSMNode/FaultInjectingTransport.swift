@@ -60,7 +60,7 @@ public final class FaultInjectingTransport: DatagramTransport {
 
     /// Adds `addresses` to the deny list.
     public func block(_ addresses: [PeerAddress]) {
-        _ = addresses // MUTANT
+        state.withLock { $0.denied.formUnion(addresses) }
     }
 
     /// Empties the deny list (the per-datagram faults stay as set).
