@@ -3,8 +3,8 @@ import Synchronization
 
 /// The one executor every simulated actor and task runs on. It only queues jobs; the simulation
 /// driver runs them, one at a time on its own thread, in FIFO order or in an order drawn from the
-/// run's seeded generator. Jobs enqueued from another thread would mean something escaped the
-/// simulation: they are counted so a run can fail loudly instead of drifting.
+/// run's seeded generator. Work that escapes to another executor (a bare `Task {}`, Dispatch, a
+/// real clock) never reaches this queue, which is why node code is linted for those.
 public final class SimExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     private let queue = Mutex(Deque<UnownedJob>())
 

@@ -211,7 +211,7 @@ public final class Simulation: @unchecked Sendable {
                         let nonce = await node.ping(target.address)
                         sim.livenessPings[nonce] = target.index
                     }
-                    do { try await sim.clock.sleep(untilMs: min(deadline, sim.clock.nowMs + bound / 5)) } catch { return }
+                    do { try await sim.clock.sleep(untilMs: min(deadline, sim.clock.nowMs + max(1, bound / 5))) } catch { return }
                     pending = pending.filter { !sim.livenessAnswered.contains($0.index) }
                 }
             })

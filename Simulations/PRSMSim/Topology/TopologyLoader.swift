@@ -40,8 +40,14 @@ public enum TopologyLoader {
         if let duration = fields["duration_ms"] { topology.durationMs = try duration.uint(max: 365 * 86_400_000) }
         if let checks = fields["checks"] {
             let c = try checks.object(allowing: ["ping_bound_ms", "max_peers"])
-            if let bound = c["ping_bound_ms"] { topology.pingBoundMs = try bound.uint(max: 3_600_000) }
-            if let peers = c["max_peers"] { topology.maxPeers = Int(try peers.uint(max: 1_000_000)) }
+            if let bound = c["ping_bound_ms"] {
+                topology.pingBoundMs = try bound.uint(max: 3_600_000)
+                guard topology.pingBoundMs >= 10 else { throw bound.fail("must be at least 10 ms") }
+            }
+            if let peers = c["max_peers"] {
+                topology.maxPeers = Int(try peers.uint(max: 1_000_000))
+                guard topology.maxPeers >= 1 else { throw peers.fail("must be at least 1") }
+            }
         }
         if let faults = fields["faults"] {
             topology.faults = try faults.array().map { (f: JSONCursor) throws(TopologyError) in try parseFault(f, topology) }
