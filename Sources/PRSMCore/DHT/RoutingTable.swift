@@ -1,0 +1,399 @@
+import PRSMWire
+
+/// The Kademlia routing table as a pure, deterministic core: 256 buckets indexed by the common
+/// prefix length of a contact's id with ours, each holding at most k contacts (least recently
+/// seen first) and a bounded replacement cache.
+///
+/// Rules (Kademlia; rust-libp2p `kbucket`; BEP 5; S/Kademlia IP diversity):
+/// - a contact enters only after it answered one of our requests (`recordAnswer`); a request it
+///   sent us (`recordRequest`) refreshes an existing entry and never inserts;
+/// - a full bucket parks a newcomer in its replacement cache and asks the shell to ping the
+///   least-recently-seen entry (`.ping`); that entry is evicted only when the shell reports the
+///   ping failed (`recordFailure`), and the freshest fitting replacement takes its place;
+/// - `.added` is reported once per genuinely new table entry, never for an answer from a contact
+///   already in the table or waiting in a cache, so callers replicate only to real newcomers;
+/// - per network prefix (IPv4 /24, IPv6 /48) at most `maxPerPrefixPerBucket` contacts per bucket
+///   and `maxPerPrefixPerTable` in the whole table.
+///
+/// Every input carries the current time; randomness (refresh targets) is supplied by the caller.
+/// Nothing is decided by Dictionary or Set iteration order.
+public struct RoutingTable: Sendable {
+    public struct Config: Sendable, Equatable {
+        /// Contacts per bucket.
+        public var k = 20
+        /// Replacement candidates remembered per bucket.
+        public var replacementCacheSize = 20
+        /// A bucket no lookup has touched for this long needs a refresh lookup.
+        public var bucketRefreshIntervalMs: UInt64 = 3_600_000
+        /// Contacts sharing one IPv4 /24 or IPv6 /48 within one bucket (and within its cache).
+        public var maxPerPrefixPerBucket = 2
+        /// Contacts sharing one IPv4 /24 or IPv6 /48 in the whole table.
+        public var maxPerPrefixPerTable = 10
+        /// An entry seen this recently is trusted: a newcomer does not trigger a ping of it
+        /// (BEP 5's "good" nodes), which keeps busy full buckets from pinging on every answer.
+        public var livenessCheckAfterMs: UInt64 = 60_000
+        /// A liveness check the shell never reported on is abandoned after this long, so the
+        /// bucket may start another one.
+        public var livenessCheckTimeoutMs: UInt64 = 10_000
+        /// An entry is removed after this many failures in a row even when no replacement is
+        /// waiting; with a replacement waiting, one reported failure evicts it.
+        public var maxConsecutiveFailures = 5
+
+        public init() {}
+    }
+
+    public enum Effect: Equatable, Sendable {
+        /// The bucket is full and a newcomer waits: ping this least-recently-seen entry and report
+        /// the outcome with `recordAnswer` or `recordFailure`.
+        case ping(Contact)
+        /// A contact newly entered the table (first answer with room, or promoted from a cache).
+        /// The only signal that should trigger replication to it.
+        case added(Contact)
+        /// A contact left the table.
+        case evicted(Contact)
+        /// An answer that could not enter the table (counted and logged by the shell).
+        case refused(NodeID, Refusal)
+    }
+
+    public enum Refusal: Equatable, Sendable {
+        /// Our own id never enters our table, and cannot be removed from it.
+        case ownID
+        /// Its bucket already holds `maxPerPrefixPerBucket` contacts from its network prefix.
+        case bucketPrefixLimit
+        /// The table already holds `maxPerPrefixPerTable` contacts from its network prefix.
+        case tablePrefixLimit
+    }
+
+    public static let bucketCount = 256
+
+    public let ownID: NodeID
+    public let config: Config
+    /// Buckets 0 up to the deepest one that ever held a contact or replacement; deeper buckets
+    /// are empty and not stored (most of the 256 stay empty in any real network).
+    private var buckets: [KBucket] = []
+    /// Per bucket index, when a lookup last targeted an id in its range (or the table was created).
+    private var lastLookups: [UInt64]
+    /// Table entries per network prefix; looked up, never iterated.
+    private var prefixCounts: [[UInt8]: Int] = [:]
+
+    /// Contacts in the table (replacement caches not included).
+    public private(set) var count = 0
+    /// Grows with every change worth persisting, so the shell saves only when needed.
+    public private(set) var changes: UInt64 = 0
+
+    public init(ownID: NodeID, config: Config = Config(), nowMs: UInt64) {
+        precondition(config.k >= 1, "RoutingTable.Config.k must be at least 1")
+        precondition(config.replacementCacheSize >= 0, "replacementCacheSize must not be negative")
+        precondition(config.maxPerPrefixPerBucket >= 1 && config.maxPerPrefixPerTable >= 1,
+                     "IP prefix limits must be at least 1 (use Int.max to disable)")
+        precondition(config.maxConsecutiveFailures >= 1, "maxConsecutiveFailures must be at least 1")
+        self.ownID = ownID
+        self.config = config
+        self.lastLookups = Array(repeating: nowMs, count: Self.bucketCount)
+    }
+
+    // MARK: Inputs
+
+    /// `publicKey` answered one of our requests from `address` (the shell verified the signature
+    /// and matched the answer to a request). The only way into the table.
+    public mutating func recordAnswer(from publicKey: PublicKey, at address: PeerAddress, nowMs: UInt64) -> [Effect] {
+        let id = publicKey.nodeID
+        guard let index = bucketIndex(of: id) else { return [.refused(id, .ownID)] }
+        growBuckets(through: index)
+        if let position = buckets[index].entryPosition(of: id) {
+            return refreshEntry(at: position, in: index, address: address, nowMs: nowMs)
+        }
+        let contact = Contact(id: id, publicKey: publicKey, address: address, lastSeenMs: nowMs)
+        return admit(contact, into: index, nowMs: nowMs)
+    }
+
+    /// `publicKey` sent us a request from `address`. Refreshes its entry when it is already in the
+    /// table at that address; never inserts, never touches a cache, and asks nothing of the shell.
+    public mutating func recordRequest(from publicKey: PublicKey, at address: PeerAddress, nowMs: UInt64) {
+        let id = publicKey.nodeID
+        guard let index = storedBucketIndex(of: id), let position = buckets[index].entryPosition(of: id),
+              buckets[index].entries[position].contact.address == address else { return }
+        var entry = buckets[index].entries.remove(at: position)
+        entry.contact.lastSeenMs = max(entry.contact.lastSeenMs, nowMs)
+        buckets[index].place(entry)
+        changes += 1
+    }
+
+    /// A request to `id` failed (after the shell's retries), including a liveness `.ping`.
+    /// A table entry is evicted when a replacement can take its place, or after
+    /// `maxConsecutiveFailures`; a waiting replacement is simply forgotten.
+    public mutating func recordFailure(of id: NodeID, nowMs: UInt64) -> [Effect] {
+        guard let index = storedBucketIndex(of: id) else { return [] }
+        if let position = buckets[index].replacementPosition(of: id) {
+            buckets[index].replacements.remove(at: position)
+            changes += 1
+            return []
+        }
+        guard let position = buckets[index].entryPosition(of: id) else { return [] }
+        if buckets[index].check?.id == id { buckets[index].check = nil }
+        let failed = buckets[index].entries[position].contact
+        let replaceable = nextReplacement(in: index, excluding: failed) != nil
+        if replaceable || buckets[index].entries[position].failures + 1 >= config.maxConsecutiveFailures {
+            return [.evicted(removeEntry(at: position, in: index))] + promote(into: index)
+        }
+        buckets[index].entries[position].failures += 1
+        changes += 1
+        return []
+    }
+
+    /// Drops `id` from the table or its cache (a ban, a key the shell no longer trusts) and fills
+    /// the freed slot from the replacement cache. Our own id is refused.
+    public mutating func remove(_ id: NodeID) -> [Effect] {
+        if id == ownID { return [.refused(id, .ownID)] }
+        guard let index = storedBucketIndex(of: id) else { return [] }
+        if let position = buckets[index].replacementPosition(of: id) {
+            buckets[index].replacements.remove(at: position)
+            changes += 1
+            return []
+        }
+        guard let position = buckets[index].entryPosition(of: id) else { return [] }
+        if buckets[index].check?.id == id { buckets[index].check = nil }
+        return [.evicted(removeEntry(at: position, in: index))] + promote(into: index)
+    }
+
+    /// A lookup for `target` started: the bucket covering it counts as refreshed.
+    /// A lookup for our own id refreshes the deepest bucket.
+    public mutating func recordLookup(of target: NodeID, nowMs: UInt64) {
+        let index = min(ownID.commonPrefixLength(with: target), Self.bucketCount - 1)
+        lastLookups[index] = max(lastLookups[index], nowMs)
+    }
+
+    // MARK: Queries
+
+    /// The bucket `id` belongs in (its common prefix length with our id), or nil for our own id.
+    public func bucketIndex(of id: NodeID) -> Int? {
+        let length = ownID.commonPrefixLength(with: id)
+        return length < Self.bucketCount ? length : nil
+    }
+
+    /// `bucketIndex(of:)` when that bucket is stored (it may hold `id`).
+    private func storedBucketIndex(of id: NodeID) -> Int? {
+        guard let index = bucketIndex(of: id), index < buckets.count else { return nil }
+        return index
+    }
+
+    /// The `count` known contacts closest to `target` by XOR distance, nearest first. Exact: it
+    /// returns `min(count, self.count)` contacts and never stops early.
+    ///
+    /// With c = commonPrefixLength(ownID, target), distances to `target` order whole buckets:
+    /// bucket c is nearest (the distance's first set bit is after bit c), then every bucket > c
+    /// together (first set bit exactly c), then buckets c-1, c-2, ... 0 (first set bit i).
+    public func closest(to target: NodeID, count: Int) -> [Contact] {
+        guard count > 0 else { return [] }
+        let split = ownID.commonPrefixLength(with: target)
+        var result: [Contact] = []
+        result.reserveCapacity(Swift.min(count, self.count))
+        func take(_ group: [Contact]) -> Bool {
+            let wanted = count - result.count
+            result += XORMetric.sorted(group, by: \.id, to: target).prefix(wanted)
+            return result.count >= count
+        }
+        if split < buckets.count, take(contacts(inBucket: split)) { return result }
+        if split + 1 < buckets.count,
+           take(buckets[(split + 1)...].flatMap { $0.entries.map(\.contact) }) { return result }
+        for index in stride(from: Swift.min(split, buckets.count) - 1, through: 0, by: -1)
+        where take(contacts(inBucket: index)) {
+            return result
+        }
+        return result
+    }
+
+    /// Bucket indices no lookup has touched for `bucketRefreshIntervalMs`, ascending. Only buckets
+    /// up to the deepest non-empty one are listed (deeper ones are covered by the lookup for our
+    /// own id); an empty table lists none (it needs a join, not a refresh).
+    public func bucketsNeedingRefresh(nowMs: UInt64) -> [Int] {
+        guard let deepest = buckets.lastIndex(where: { !$0.entries.isEmpty }) else { return [] }
+        return (0...deepest).filter {
+            Self.elapsed(since: lastLookups[$0], nowMs: nowMs) >= config.bucketRefreshIntervalMs
+        }
+    }
+
+    /// A lookup target inside bucket `index`: our first `index` bits, the next bit flipped, the
+    /// rest taken from `randomBytes` (at least 32 bytes, drawn by the caller from its generator).
+    public func refreshTarget(forBucket index: Int, randomBytes: [UInt8]) -> NodeID {
+        precondition((0..<Self.bucketCount).contains(index), "bucket index \(index) out of range")
+        precondition(randomBytes.count >= 32, "refreshTarget needs 32 random bytes")
+        let own = ownID.digest.bytes
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for byteIndex in 0..<32 {
+            let firstBit = byteIndex * 8
+            let ownBits = Swift.max(0, Swift.min(8, index - firstBit))
+            let ownMask = ~(UInt8(0xFF) >> ownBits)
+            var byte = (own[byteIndex] & ownMask) | (randomBytes[byteIndex] & ~ownMask)
+            if (firstBit..<firstBit + 8).contains(index) {
+                let bit = UInt8(0x80) >> (index - firstBit)
+                byte = (byte & ~bit) | (~own[byteIndex] & bit)
+            }
+            bytes[byteIndex] = byte
+        }
+        // Exactly 32 bytes, so the conversion cannot fail.
+        return NodeID(digest: try! Digest32(bytes))
+    }
+
+    public func contains(_ id: NodeID) -> Bool {
+        guard let index = storedBucketIndex(of: id) else { return false }
+        return buckets[index].entryPosition(of: id) != nil
+    }
+
+    public func contact(for id: NodeID) -> Contact? {
+        guard let index = storedBucketIndex(of: id), let position = buckets[index].entryPosition(of: id) else {
+            return nil
+        }
+        return buckets[index].entries[position].contact
+    }
+
+    /// Whether `id` waits in its bucket's replacement cache.
+    public func isReplacement(_ id: NodeID) -> Bool {
+        guard let index = storedBucketIndex(of: id) else { return false }
+        return buckets[index].replacementPosition(of: id) != nil
+    }
+
+    /// A bucket's contacts, least recently seen first.
+    public func contacts(inBucket index: Int) -> [Contact] {
+        index < buckets.count ? buckets[index].entries.map(\.contact) : []
+    }
+
+    /// A bucket's replacement cache, most recent first.
+    public func replacements(inBucket index: Int) -> [Contact] {
+        index < buckets.count ? buckets[index].replacements : []
+    }
+
+    /// The contact a bucket is waiting to hear about after a `.ping`, if any.
+    public func pendingLivenessCheck(inBucket index: Int) -> NodeID? {
+        index < buckets.count ? buckets[index].check?.id : nil
+    }
+
+    public func lastLookupMs(ofBucket index: Int) -> UInt64 { lastLookups[index] }
+
+    /// Every table contact, by bucket index then least recently seen first.
+    public var allContacts: [Contact] { buckets.flatMap { $0.entries.map(\.contact) } }
+
+    /// Contacts waiting in replacement caches, over all buckets.
+    public var replacementCount: Int { buckets.reduce(0) { $0 + $1.replacements.count } }
+
+    // MARK: Transitions
+
+    private mutating func refreshEntry(at position: Int, in index: Int, address: PeerAddress, nowMs: UInt64) -> [Effect] {
+        var entry = buckets[index].entries[position]
+        if buckets[index].check?.id == entry.contact.id { buckets[index].check = nil }
+        if entry.contact.address.limitPrefix != address.limitPrefix,
+           let refusal = diversityRefusal(for: address, in: index, excluding: entry.contact) {
+            // It moved into a network that is already full here: it no longer fits the table.
+            return [.evicted(removeEntry(at: position, in: index)), .refused(entry.contact.id, refusal)]
+                + promote(into: index)
+        }
+        buckets[index].entries.remove(at: position)
+        release(entry.contact.address)
+        entry.contact.address = address
+        entry.contact.lastSeenMs = max(entry.contact.lastSeenMs, nowMs)
+        entry.failures = 0
+        reserve(address)
+        buckets[index].place(entry)
+        changes += 1
+        return []
+    }
+
+    private mutating func admit(_ contact: Contact, into index: Int, nowMs: UInt64) -> [Effect] {
+        // A contact already waiting is refreshed below, never reported as new for answering again.
+        if let position = buckets[index].replacementPosition(of: contact.id) {
+            buckets[index].replacements.remove(at: position)
+            changes += 1
+        }
+        if let refusal = diversityRefusal(for: contact.address, in: index, excluding: nil) {
+            return [.refused(contact.id, refusal)]
+        }
+        if buckets[index].entries.count < config.k {
+            insertEntry(contact, in: index)
+            return [.added(contact)]
+        }
+        cache(contact, in: index)
+        return startLivenessCheck(in: index, nowMs: nowMs)
+    }
+
+    private mutating func cache(_ contact: Contact, in index: Int) {
+        let prefix = contact.address.limitPrefix
+        var kept: [Contact] = [contact]
+        var samePrefix = 1
+        for waiting in buckets[index].replacements where kept.count < config.replacementCacheSize {
+            if waiting.address.limitPrefix == prefix {
+                if samePrefix >= config.maxPerPrefixPerBucket { continue }
+                samePrefix += 1
+            }
+            kept.append(waiting)
+        }
+        buckets[index].replacements = Array(kept.prefix(config.replacementCacheSize))
+        changes += 1
+    }
+
+    private mutating func startLivenessCheck(in index: Int, nowMs: UInt64) -> [Effect] {
+        guard !buckets[index].replacements.isEmpty, let oldest = buckets[index].entries.first?.contact else { return [] }
+        if let check = buckets[index].check,
+           Self.elapsed(since: check.sinceMs, nowMs: nowMs) < config.livenessCheckTimeoutMs { return [] }
+        guard Self.elapsed(since: oldest.lastSeenMs, nowMs: nowMs) >= config.livenessCheckAfterMs else { return [] }
+        buckets[index].check = KBucket.LivenessCheck(id: oldest.id, sinceMs: nowMs)
+        return [.ping(oldest)]
+    }
+
+    /// Fills free slots of a bucket from its cache, freshest fitting candidate first.
+    private mutating func promote(into index: Int) -> [Effect] {
+        var effects: [Effect] = []
+        while buckets[index].entries.count < config.k, let position = nextReplacement(in: index, excluding: nil) {
+            let contact = buckets[index].replacements.remove(at: position)
+            insertEntry(contact, in: index)
+            effects.append(.added(contact))
+        }
+        return effects
+    }
+
+    /// The freshest cached contact that would fit the IP limits (were `excluding` gone).
+    private func nextReplacement(in index: Int, excluding: Contact?) -> Int? {
+        buckets[index].replacements.firstIndex { diversityRefusal(for: $0.address, in: index, excluding: excluding) == nil }
+    }
+
+    private func diversityRefusal(for address: PeerAddress, in index: Int, excluding: Contact?) -> Refusal? {
+        let prefix = address.limitPrefix
+        let excluded = excluding.map { $0.address.limitPrefix == prefix ? 1 : 0 } ?? 0
+        let inBucket = buckets[index].entries.reduce(0) { $0 + ($1.contact.address.limitPrefix == prefix ? 1 : 0) }
+        if inBucket - excluded >= config.maxPerPrefixPerBucket { return .bucketPrefixLimit }
+        if prefixCounts[prefix, default: 0] - excluded >= config.maxPerPrefixPerTable { return .tablePrefixLimit }
+        return nil
+    }
+
+    private mutating func insertEntry(_ contact: Contact, in index: Int) {
+        buckets[index].place(KBucket.Entry(contact: contact, failures: 0))
+        reserve(contact.address)
+        count += 1
+        changes += 1
+    }
+
+    private mutating func removeEntry(at position: Int, in index: Int) -> Contact {
+        let contact = buckets[index].entries.remove(at: position).contact
+        release(contact.address)
+        count -= 1
+        changes += 1
+        return contact
+    }
+
+    private mutating func reserve(_ address: PeerAddress) {
+        prefixCounts[address.limitPrefix, default: 0] += 1
+    }
+
+    private mutating func release(_ address: PeerAddress) {
+        let prefix = address.limitPrefix
+        let remaining = prefixCounts[prefix, default: 0] - 1
+        prefixCounts[prefix] = remaining > 0 ? remaining : nil
+    }
+
+    private mutating func growBuckets(through index: Int) {
+        while buckets.count <= index { buckets.append(KBucket()) }
+    }
+
+    private static func elapsed(since start: UInt64, nowMs: UInt64) -> UInt64 {
+        nowMs >= start ? nowMs - start : 0
+    }
+}
