@@ -8,6 +8,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var roles: [String] = ["client"]
     public var sourceRatePerSecond: UInt64 = 500
     public var sourceBurst: UInt64 = 1_000
+    public var prefixRatePerSecond: UInt64 = 2_000
+    public var prefixBurst: UInt64 = 4_000
     public var maxTrackedSources = 4_096
     public var maxPeers = 1_024
     public var replayToleranceMs: UInt64 = 30_000
@@ -33,6 +35,9 @@ public struct NodeConfig: Sendable, Equatable {
         # Datagrams per second (and burst) accepted from one IP address before signature checks.
         source_rate_per_second = 500
         source_burst = 1000
+        # The same, shared by all addresses of one IPv4 /24 or IPv6 /48.
+        prefix_rate_per_second = 2000
+        prefix_burst = 4000
         # Most source addresses tracked by the rate limiter.
         max_tracked_sources = 4096
         # Most peers remembered in the peer table.
@@ -55,6 +60,8 @@ public struct NodeConfig: Sendable, Equatable {
         struct Limits: Decodable {
             var source_rate_per_second: Int?
             var source_burst: Int?
+            var prefix_rate_per_second: Int?
+            var prefix_burst: Int?
             var max_tracked_sources: Int?
             var max_peers: Int?
             var replay_tolerance_ms: Int?
@@ -69,7 +76,8 @@ public struct NodeConfig: Sendable, Equatable {
 
     static let knownKeys: [String: Set<String>] = [
         "network": ["listen", "roles"], "api": ["listen"],
-        "limits": ["source_rate_per_second", "source_burst", "max_tracked_sources", "max_peers",
+        "limits": ["source_rate_per_second", "source_burst", "prefix_rate_per_second", "prefix_burst",
+                   "max_tracked_sources", "max_peers",
                    "replay_tolerance_ms", "max_replay_senders"],
         "log": ["level"],
     ]
@@ -101,6 +109,9 @@ public struct NodeConfig: Sendable, Equatable {
         config.sourceRatePerSecond = try unsigned(form.limits?.source_rate_per_second, "source_rate_per_second",
                                                   or: config.sourceRatePerSecond)
         config.sourceBurst = try unsigned(form.limits?.source_burst, "source_burst", or: config.sourceBurst)
+        config.prefixRatePerSecond = try unsigned(form.limits?.prefix_rate_per_second, "prefix_rate_per_second",
+                                                  or: config.prefixRatePerSecond)
+        config.prefixBurst = try unsigned(form.limits?.prefix_burst, "prefix_burst", or: config.prefixBurst)
         config.maxTrackedSources = form.limits?.max_tracked_sources ?? config.maxTrackedSources
         config.maxPeers = form.limits?.max_peers ?? config.maxPeers
         config.replayToleranceMs = try unsigned(form.limits?.replay_tolerance_ms, "replay_tolerance_ms",
@@ -119,6 +130,7 @@ public struct NodeConfig: Sendable, Equatable {
         // A zero replay tolerance would refuse every envelope not stamped in this very millisecond.
         let limits = [
             ("source_rate_per_second", sourceRatePerSecond > 0), ("source_burst", sourceBurst > 0),
+            ("prefix_rate_per_second", prefixRatePerSecond > 0), ("prefix_burst", prefixBurst > 0),
             ("max_tracked_sources", maxTrackedSources > 0), ("max_peers", maxPeers > 0),
             ("replay_tolerance_ms", replayToleranceMs > 0), ("max_replay_senders", maxReplaySenders > 0),
         ]
@@ -131,6 +143,7 @@ public struct NodeConfig: Sendable, Equatable {
     public func pipelineConfig(networkID: Digest32) -> ReceivePipeline.Config {
         var pipeline = ReceivePipeline.Config(networkID: networkID)
         pipeline.sourceLimit = .init(perSecond: sourceRatePerSecond, burst: sourceBurst, maxEntries: maxTrackedSources)
+        pipeline.prefixLimit = .init(perSecond: prefixRatePerSecond, burst: prefixBurst, maxEntries: maxTrackedSources)
         pipeline.replay.toleranceMs = replayToleranceMs
         pipeline.replay.maxSenders = maxReplaySenders
         return pipeline

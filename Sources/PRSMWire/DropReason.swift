@@ -7,6 +7,7 @@ public enum DropReason: String, CaseIterable, Sendable, Codable {
     case wrongNetwork = "wrong-network"
     case malformedEnvelope = "malformed-envelope"
     case rateLimited = "rate-limited"
+    case prefixRateLimited = "prefix-rate-limited"
     case clockSkew = "clock-skew"
     case replayed = "replayed"
     case stale = "stale-sequence"

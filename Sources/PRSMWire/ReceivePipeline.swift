@@ -1,13 +1,16 @@
 import NIOCore
 
 /// Admission of inbound envelopes, cheapest check first (DESIGN.md "Wire protocol"):
-/// size → network id → per-source rate limit → replay check (read-only) → signature →
-/// replay record → decode. Pure: the caller passes the time and gets a typed outcome.
+/// size → network id → per-source rate limit → per-prefix (/24, /48) rate limit → replay check
+/// (read-only) → signature → replay record → decode. Pure: the caller passes the time and gets a typed outcome.
 public struct ReceivePipeline: Sendable {
     public struct Config: Sendable {
         public var networkID: Digest32
         public var maxSize: Int = Envelope.maxDatagramSize
         public var sourceLimit = TokenBucketTable<[UInt8]>.Config(perSecond: 500, burst: 1_000, maxEntries: 4_096)
+        /// Shared by every address of one IPv4 /24 or IPv6 /48, so a sender cannot multiply its
+        /// budget by spreading over neighbouring addresses.
+        public var prefixLimit = TokenBucketTable<[UInt8]>.Config(perSecond: 2_000, burst: 4_000, maxEntries: 4_096)
         public var replay = ReplayGuard.Config()
         public init(networkID: Digest32) { self.networkID = networkID }
     }
@@ -22,15 +25,18 @@ public struct ReceivePipeline: Sendable {
 
     public let config: Config
     private var sources: TokenBucketTable<[UInt8]>
+    private var prefixes: TokenBucketTable<[UInt8]>
     private var replay: ReplayGuard
 
     public init(config: Config) {
         self.config = config
         sources = TokenBucketTable(config: config.sourceLimit)
+        prefixes = TokenBucketTable(config: config.prefixLimit)
         replay = ReplayGuard(config: config.replay)
     }
 
     public var trackedSources: Int { sources.count }
+    public var trackedPrefixes: Int { prefixes.count }
     public var trackedSenders: Int { replay.senderCount }
 
     public mutating func receive(_ bytes: ByteBuffer, from source: PeerAddress, nowMs: UInt64) -> Outcome {
@@ -45,6 +51,7 @@ public struct ReceivePipeline: Sendable {
             }
         }
         guard sources.allow(source.hostBytes, nowMs: nowMs) else { return .dropped(.rateLimited) }
+        guard prefixes.allow(source.limitPrefix, nowMs: nowMs) else { return .dropped(.prefixRateLimited) }
         let envelope: Envelope
         do { envelope = try Envelope.parse(bytes) } catch { return .dropped(Self.reason(error)) }
         switch replay.check(sender: envelope.sender, sequence: envelope.sequence,

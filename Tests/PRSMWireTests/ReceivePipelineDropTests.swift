@@ -24,6 +24,12 @@ struct ReceivePipelineDropTests {
         case .rateLimited:
             for _ in 0..<1_000 { _ = pipeline.verdict(valid) }
             return pipeline.verdict(valid)
+        case .prefixRateLimited:
+            // Five addresses of one /24, each within its own budget, exhaust the shared one.
+            for host in UInt8(1)...4 {
+                for _ in 0..<1_000 { _ = pipeline.verdict(valid, from: .ipv4(127, 0, 9, host, port: 1)) }
+            }
+            return pipeline.verdict(valid, from: .ipv4(127, 0, 9, 5, port: 1))
         case .clockSkew:
             return pipeline.verdict(valid, nowMs: Fixture.t0 + 30_001)
         case .replayed:
@@ -64,9 +70,19 @@ struct ReceivePipelineDropTests {
     @Test func dropReasonRawValuesAreTheDocumentedCounterNames() {
         #expect(DropReason.allCases.map(\.rawValue) == [
             "too-large", "too-short", "bad-magic", "bad-version", "wrong-network", "malformed-envelope",
-            "rate-limited", "clock-skew", "replayed", "stale-sequence", "replay-table-full",
+            "rate-limited", "prefix-rate-limited", "clock-skew", "replayed", "stale-sequence", "replay-table-full",
             "bad-signature", "unknown-kind", "malformed-payload", "unexpected",
         ])
+    }
+
+    @Test func anotherPrefixKeepsItsOwnBudget() {
+        let pipeline = Receiver()
+        for host in UInt8(1)...5 {
+            for _ in 0..<1_000 { _ = pipeline.verdict(Fixture.seal(), from: .ipv4(127, 0, 9, host, port: 1)) }
+        }
+        #expect(pipeline.verdict(Fixture.seal(), from: .ipv4(127, 0, 9, 6, port: 1)) == .dropped(.prefixRateLimited))
+        #expect(pipeline.verdict(Fixture.seal(), from: .ipv4(127, 0, 10, 1, port: 1)) != .dropped(.prefixRateLimited))
+        #expect(pipeline.verdict(Fixture.seal(), from: .ipv4(127, 0, 10, 1, port: 1)) != .dropped(.rateLimited))
     }
 
     @Test func validPingIsAcceptedWithItsSenderAndSource() {

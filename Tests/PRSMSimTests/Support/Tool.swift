@@ -36,7 +36,7 @@ struct ToolTimedOut: Error, CustomStringConvertible {
 func runPrsmSim(_ arguments: [String], limit: Duration = .seconds(60)) async throws -> ToolRun {
     let outputFile = FileManager.default.temporaryDirectory
         .appendingPathComponent("prsm-sim-\(UUID().uuidString).out")
-    FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: outputFile) }
     let sink = try FileHandle(forWritingTo: outputFile)
     defer { try? sink.close() }
