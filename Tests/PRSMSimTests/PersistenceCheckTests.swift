@@ -36,6 +36,6 @@ struct PersistenceCheckTests {
         let result = await Self.run(try Self.topology(behaviour: "amnesiac"))
         let check = result.checks.first { $0.name == "restart-restores-synced-state" }
         #expect(check?.passed == false)
-        #expect(check?.message.contains("restarted with 0 peers; it had synced 2") == true, "\(check?.message ?? "")")
+        #expect(check?.message.contains("c restarted with 0 peers; it had synced 2") == true, "\(check?.message ?? "")")
     }
 }

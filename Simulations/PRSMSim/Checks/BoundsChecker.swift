@@ -11,7 +11,10 @@ final class BoundsChecker: SimChecker {
     private var firstViolation: String?
     private var largestPeers = 0
 
-    init(maxPeers: Int, pipeline: ReceivePipeline.Config, peers: PeerCore.Config) {
+    private let names: [String]
+
+    init(maxPeers: Int, pipeline: ReceivePipeline.Config, peers: PeerCore.Config, names: [String]) {
+        self.names = names
         self.maxPeers = maxPeers
         maxOutstandingPings = peers.maxOutstandingPings
         maxSources = pipeline.sourceLimit.maxEntries
@@ -27,7 +30,7 @@ final class BoundsChecker: SimChecker {
                                      ("outstanding pings", sizes.outstandingPings, maxOutstandingPings),
                                      ("rate-limit sources", sizes.trackedSources, maxSources),
                                      ("replay senders", sizes.trackedSenders, maxSenders)] where size > bound {
-            firstViolation = "node \(node): \(table) table holds \(size), bound \(bound)"
+            firstViolation = "\(names[node]): \(table) table holds \(size), bound \(bound)"
         }
     }
 

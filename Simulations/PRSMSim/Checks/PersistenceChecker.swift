@@ -7,6 +7,9 @@ final class PersistenceChecker: SimChecker {
     private var restarts = 0
     private var restoredPeers = 0
     private var firstViolation: String?
+    private let names: [String]
+
+    init(names: [String]) { self.names = names }
 
     func observe(_ observation: SimObservation) {
         guard case let .restored(node, synced, restored) = observation else { return }
@@ -16,7 +19,7 @@ final class PersistenceChecker: SimChecker {
         let expected = synced.map { "\($0.key.hex)@\($0.address)@\($0.lastSeenMs)" }.sorted()
         let actual = restored.map { "\($0.key.hex)@\($0.address)@\($0.lastSeenMs)" }.sorted()
         if expected != actual {
-            firstViolation = "node \(node) restarted with \(actual.count) peers; it had synced \(expected.count)"
+            firstViolation = "\(names[node]) restarted with \(actual.count) peers; it had synced \(expected.count)"
                 + (Set(expected) == Set(actual) ? "" : " (different entries)")
         }
     }

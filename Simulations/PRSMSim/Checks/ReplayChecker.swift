@@ -8,7 +8,12 @@ final class ReplayChecker: SimChecker {
     private var firstViolation: String?
     private var accepted: UInt64 = 0
 
-    init(toleranceMs: UInt64) { self.toleranceMs = toleranceMs }
+    private let names: [String]
+
+    init(toleranceMs: UInt64, names: [String]) {
+        self.toleranceMs = toleranceMs
+        self.names = names
+    }
 
     func observe(_ observation: SimObservation) {
         guard case let .accepted(receiver, sender, sequence, timestamp, now) = observation else { return }
@@ -17,9 +22,9 @@ final class ReplayChecker: SimChecker {
         var key = withUnsafeBytes(of: UInt32(receiver).bigEndian, Array.init) + sender.bytes
         key += withUnsafeBytes(of: sequence.bigEndian, Array.init)
         if !seen.insert(key).inserted {
-            firstViolation = "node \(receiver) accepted sequence \(sequence) from \(sender) twice"
+            firstViolation = "\(names[receiver]) accepted sequence \(sequence) from \(sender) twice"
         } else if timestamp + toleranceMs < now || timestamp > now + toleranceMs {
-            firstViolation = "node \(receiver) accepted a message stamped \(timestamp) at \(now), outside ±\(toleranceMs) ms"
+            firstViolation = "\(names[receiver]) accepted a message stamped \(timestamp) at \(now), outside ±\(toleranceMs) ms"
         }
     }
 

@@ -40,11 +40,12 @@ public final class Simulation: @unchecked Sendable {
         base.peers.maxPeers = topology.maxPeers
         base.peers.pingTimeoutMs = topology.pingBoundMs
         nodeOptions = base
+        let names = topology.nodes.map(\.name)
         checkers = [
-            ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs),
-            BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers),
+            ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs, names: names),
+            BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers, names: names),
             LivenessChecker(),
-            PersistenceChecker(),
+            PersistenceChecker(names: names),
         ]
         for (index, spec) in topology.nodes.enumerated() {
             let store = SimStore(seed: options.seed, stream: "store.\(spec.name)",
