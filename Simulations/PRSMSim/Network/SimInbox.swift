@@ -44,11 +44,28 @@ final class SimInbox: @unchecked Sendable {
         }
     }
 
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Suspends until the inbox closes (the node crashed or stopped) or the task is cancelled.
+    func waitUntilClosed() async {
+        guard !closed else { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if closed { continuation.resume() } else { closeWaiters.append(continuation) }
+            }
+        } onCancel: {
+            self.close()
+        }
+    }
+
     func close() {
         guard !ignoresClose else { return }
         closed = true
         let pending = waiter
         waiter = nil
         pending?.resume(returning: nil)
+        let watchers = closeWaiters
+        closeWaiters.removeAll()
+        for watcher in watchers { watcher.resume() }
     }
 }

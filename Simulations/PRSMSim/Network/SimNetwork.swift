@@ -54,7 +54,86 @@ final class SimNetwork: @unchecked Sendable {
     func detach(_ address: PeerAddress) {
         endpoints[address]?.inbox.close()
         endpoints[address] = nil
+        listeners[address] = nil
+        if let node = nodeOfAddress[address] { resetConnections { $0.clientNode == node || $0.serverNode == node } }
     }
+
+    // MARK: streams
+
+    enum StreamSignal { case frame(ByteBuffer), close }
+
+    /// Starts a task the simulation tracks (set by `Simulation`).
+    var spawn: ((String, @escaping @Sendable () async -> Void) -> Void)?
+    private var listeners: [PeerAddress: @Sendable (any FramedStream) async -> Void] = [:]
+    private var connections: [Int: SimConnection] = [:]
+    private var nextConnectionID = 0
+
+    func listen(_ address: PeerAddress, _ handler: @escaping @Sendable (any FramedStream) async -> Void) {
+        listeners[address] = handler
+    }
+
+    func unlisten(_ address: PeerAddress) { listeners[address] = nil }
+
+    /// Opens a connection; the listener's handler runs with the server end in a tracked task.
+    func connect(from source: PeerAddress, to destination: PeerAddress) throws(SimStreamError) -> SimStreamEnd {
+        guard let fromNode = nodeOfAddress[source], let toNode = nodeOfAddress[destination],
+              let handler = listeners[destination], !blocked.contains([fromNode, toNode]),
+              !blocked.contains([toNode, fromNode]) else {
+            world.record("stream refused \(source)->\(destination)")
+            throw .refused(destination)
+        }
+        nextConnectionID += 1
+        let connection = SimConnection(id: nextConnectionID, clientNode: fromNode, serverNode: toNode)
+        let client = SimStreamEnd(remoteAddress: destination, fromNode: fromNode, toNode: toNode,
+                                  connection: connection, network: self)
+        let server = SimStreamEnd(remoteAddress: source, fromNode: toNode, toNode: fromNode,
+                                  connection: connection, network: self)
+        connection.client = client
+        connection.server = server
+        connections[connection.id] = connection
+        world.record("stream open #\(connection.id) \(fromNode)->\(toNode)")
+        spawn?("stream#\(connection.id).server") {
+            await handler(server)
+            server.close()
+        }
+        return client
+    }
+
+    /// Carries a frame or a close to the other end, in order, after the link's latency.
+    func carry(_ signal: StreamSignal, from end: SimStreamEnd) {
+        let connection = end.connection
+        let arrival = max(world.nowUs + sampleLatencyUs(), end.lastArrivalUs + 1)
+        end.lastArrivalUs = arrival
+        world.schedule(atUs: arrival) { [self] in
+            guard !connection.isReset else { return }
+            if blocked.contains([end.fromNode, end.toNode]) {
+                world.record("stream reset #\(connection.id) by partition")
+                connection.reset()
+                connections[connection.id] = nil
+                return
+            }
+            switch signal {
+            case let .frame(frame):
+                world.record("stream frame #\(connection.id) \(end.fromNode)->\(end.toNode) \(frame.readableBytes)B")
+                end.peer?.arrive(frame)
+            case .close:
+                end.peer?.arriveClose()
+                if end.closedBoth || end.peer?.closedBoth ?? true { connections[connection.id] = nil }
+            }
+        }
+    }
+
+    /// Resets matching connections, in connection order.
+    private func resetConnections(where matches: (SimConnection) -> Bool) {
+        for id in connections.keys.sorted() {
+            guard let connection = connections[id], matches(connection) else { continue }
+            world.record("stream reset #\(id)")
+            connection.reset()
+            connections[id] = nil
+        }
+    }
+
+    var openConnections: Int { connections.count }
 
     func partition(groups: [[Int]], nodeCount: Int) {
         var groupOf: [Int: Int] = [:]
@@ -62,10 +141,12 @@ final class SimNetwork: @unchecked Sendable {
         for a in 0..<nodeCount {
             for b in 0..<nodeCount where a != b && groupOf[a] != groupOf[b] { blocked.insert([a, b]) }
         }
+        resetConnections { [blocked] in blocked.contains([$0.clientNode, $0.serverNode]) || blocked.contains([$0.serverNode, $0.clientNode]) }
     }
 
     func block(from: [Int], to: [Int]) {
         for a in from { for b in to where a != b { blocked.insert([a, b]) } }
+        resetConnections { [blocked] in blocked.contains([$0.clientNode, $0.serverNode]) || blocked.contains([$0.serverNode, $0.clientNode]) }
     }
 
     func heal() { blocked.removeAll() }

@@ -1,9 +1,10 @@
 import NIOCore
 import PRSMNode
 
-/// The datagram seam in the simulator: sends go to the simulated network, deliveries come from
-/// this node's inbox. A `silent` node's sends vanish here.
-final class SimTransport: DatagramTransport, @unchecked Sendable {
+/// Both transport seams in the simulator: datagrams go through the simulated network and arrive
+/// in this node's inbox; streams are simulated TCP connections. A `silent` node's datagrams
+/// vanish here.
+final class SimTransport: DatagramTransport, StreamTransport, @unchecked Sendable {
     let localAddress: PeerAddress
     let inbox = SimInbox()
     private let network: SimNetwork
@@ -27,6 +28,27 @@ final class SimTransport: DatagramTransport, @unchecked Sendable {
     func deliver(to handler: @Sendable ([InboundDatagram]) async -> Void) async {
         while await cpu.waitUntilFree(), let batch = await inbox.next() {
             await handler(batch)
+        }
+    }
+
+    /// Accepts streams until this node crashes or the task is cancelled.
+    func serve(_ handler: @escaping @Sendable (any FramedStream) async -> Void) async {
+        network.listen(localAddress, handler)
+        await inbox.waitUntilClosed()
+        network.unlisten(localAddress)
+    }
+
+    func withStream<Result: Sendable>(
+        to address: PeerAddress, _ body: (any FramedStream) async throws -> Result
+    ) async throws -> Result {
+        let end = try network.connect(from: localAddress, to: address)
+        do {
+            let result = try await body(end)
+            end.close()
+            return result
+        } catch {
+            end.close()
+            throw error
         }
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 /// Hooks that let PRSMSimTests break a run on purpose, so every checker can be shown to fail.
 /// Kept out of Simulation.swift; they use only internal members.
 extension Simulation {
@@ -7,5 +8,51 @@ extension Simulation {
     func strandInboxAtShutdown(of name: String) {
         guard let index = topology.index(of: name) else { preconditionFailure("no node named \(name)") }
         world.schedule(atUs: 0) { [self] in nodes[index].transport?.inbox.ignoresClose = true }
+    }
+}
+
+/// What a stream probe saw, for tests of simulated streams.
+final class StreamProbe: @unchecked Sendable {
+    var echoed: [Int] = []
+    var errors: [String] = []
+    var refused = 0
+}
+
+extension Simulation {
+    /// Node `server` echoes frames on streams; at `atMs`, node `client` opens a stream, sends
+    /// `sizes` frames (one every `gapMs`) and records what comes back and how it ended.
+    func probeStreams(server: String, client: String, atMs: UInt64, sizes: [Int], gapMs: UInt64) -> StreamProbe {
+        let probe = StreamProbe()
+        let serverIndex = topology.index(of: server)!, clientIndex = topology.index(of: client)!
+        world.schedule(atUs: 1) { [self] in
+            guard let transport = nodes[serverIndex].transport else { return }
+            spawn("probe.serve") {
+                await transport.serve { stream in
+                    while let frame = try? await stream.receive() { try? await stream.send(frame) }
+                }
+            }
+        }
+        world.schedule(atUs: atMs * 1_000) { [self] in
+            guard let transport = nodes[clientIndex].transport else { return }
+            let target = nodes[serverIndex].address
+            let world = self.world
+            spawn("probe.client") {
+                do {
+                    try await transport.withStream(to: target) { stream in
+                        for size in sizes {
+                            try await stream.send(ByteBuffer(bytes: [UInt8](repeating: 7, count: size)))
+                            guard let back = try await stream.receive() else { break }
+                            probe.echoed.append(back.readableBytes)
+                            try await world.sleep(untilUs: world.nowUs + gapMs * 1_000)
+                        }
+                    }
+                } catch SimStreamError.refused {
+                    probe.refused += 1
+                } catch {
+                    probe.errors.append("\(error)")
+                }
+            }
+        }
+        return probe
     }
 }

@@ -47,6 +47,7 @@ public final class Simulation: @unchecked Sendable {
             LivenessChecker(),
             PersistenceChecker(names: names),
         ]
+        network.spawn = { [unowned self] name, body in spawn(name, body) }
         for (index, spec) in topology.nodes.enumerated() {
             let store = SimStore(seed: options.seed, stream: "store.\(spec.name)",
                                  syncFailPerMillion: topology.storeSyncFailPerMillion)
@@ -164,7 +165,7 @@ public final class Simulation: @unchecked Sendable {
     }
 
     @discardableResult
-    private func spawn(_ name: String, _ body: @escaping @Sendable () async -> Void) -> RootTask {
+    func spawn(_ name: String, _ body: @escaping @Sendable () async -> Void) -> RootTask {
         let root = RootTask(name: name)
         roots.append(root)
         root.task = Task(executorPreference: world.executor) {
