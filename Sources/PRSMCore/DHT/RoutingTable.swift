@@ -123,14 +123,7 @@ public struct RoutingTable: Sendable {
     /// A table entry is evicted when a replacement can take its place, or after
     /// `maxConsecutiveFailures`; a waiting replacement is simply forgotten.
     public mutating func recordFailure(of id: NodeID, nowMs: UInt64) -> [Effect] {
-        guard let index = storedBucketIndex(of: id) else { return [] }
-        if let position = buckets[index].replacementPosition(of: id) {
-            buckets[index].replacements.remove(at: position)
-            changes += 1
-            return []
-        }
-        guard let position = buckets[index].entryPosition(of: id) else { return [] }
-        if buckets[index].check?.id == id { buckets[index].check = nil }
+        guard let (index, position) = tableEntryLeavingCache(id) else { return [] }
         let failed = buckets[index].entries[position].contact
         let replaceable = nextReplacement(in: index, excluding: failed) != nil
         if replaceable || buckets[index].entries[position].failures + 1 >= config.maxConsecutiveFailures {
@@ -145,15 +138,23 @@ public struct RoutingTable: Sendable {
     /// the freed slot from the replacement cache. Our own id is refused.
     public mutating func remove(_ id: NodeID) -> [Effect] {
         if id == ownID { return [.refused(id, .ownID)] }
-        guard let index = storedBucketIndex(of: id) else { return [] }
+        guard let (index, position) = tableEntryLeavingCache(id) else { return [] }
+        return [.evicted(removeEntry(at: position, in: index))] + promote(into: index)
+    }
+
+    /// Shared first step of `recordFailure` and `remove`: a contact waiting in a replacement
+    /// cache is simply forgotten (nil); a table entry is located, and a liveness check pending
+    /// on it is cleared.
+    private mutating func tableEntryLeavingCache(_ id: NodeID) -> (bucket: Int, position: Int)? {
+        guard let index = storedBucketIndex(of: id) else { return nil }
         if let position = buckets[index].replacementPosition(of: id) {
             buckets[index].replacements.remove(at: position)
             changes += 1
-            return []
+            return nil
         }
-        guard let position = buckets[index].entryPosition(of: id) else { return [] }
+        guard let position = buckets[index].entryPosition(of: id) else { return nil }
         if buckets[index].check?.id == id { buckets[index].check = nil }
-        return [.evicted(removeEntry(at: position, in: index))] + promote(into: index)
+        return (index, position)
     }
 
     /// A lookup for `target` started: the bucket covering it counts as refreshed.
