@@ -44,17 +44,22 @@ final class SimInbox: @unchecked Sendable {
         }
     }
 
-    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    private var closeWaiters: [CloseWatch] = []
 
     /// Suspends until the inbox closes (the node crashed or stopped) or the task is cancelled.
+    /// Cancelling one watcher wakes only that watcher; datagram delivery goes on.
     func waitUntilClosed() async {
         guard !closed else { return }
+        let watch = CloseWatch()
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if closed { continuation.resume() } else { closeWaiters.append(continuation) }
+                if closed || watch.cancelled { continuation.resume() } else {
+                    watch.continuation = continuation
+                    closeWaiters.append(watch)
+                }
             }
         } onCancel: {
-            self.close()
+            watch.wake()
         }
     }
 
@@ -66,6 +71,19 @@ final class SimInbox: @unchecked Sendable {
         pending?.resume(returning: nil)
         let watchers = closeWaiters
         closeWaiters.removeAll()
-        for watcher in watchers { watcher.resume() }
+        for watcher in watchers { watcher.wake() }
+    }
+}
+
+/// One `waitUntilClosed` caller; woken once, by the close or by its own cancellation.
+final class CloseWatch: @unchecked Sendable {
+    var continuation: CheckedContinuation<Void, Never>?
+    private(set) var cancelled = false
+
+    func wake() {
+        cancelled = true
+        let pending = continuation
+        continuation = nil
+        pending?.resume()
     }
 }
