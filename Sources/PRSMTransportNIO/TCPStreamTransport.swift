@@ -6,6 +6,10 @@ import Synchronization
 
 /// Length-framed envelopes over TCP with SwiftNIO: bounded frames, idle timeouts, and a cap on
 /// concurrent inbound connections (more are closed at once).
+///
+/// Accepted connections are handed to `serve` as plain channels with reads off and are wrapped in
+/// `NIOAsyncChannel` only there: an async child channel that is accepted while the listener shuts
+/// down is dropped unserved and traps in `NIOAsyncWriter`'s deinit (swift-nio issue 2813).
 public final class TCPStreamTransport: StreamTransport {
     public struct Options: Sendable {
         public var maxFrameSize = Envelope.maxFrameSize
@@ -20,9 +24,9 @@ public final class TCPStreamTransport: StreamTransport {
     public let localAddress: PeerAddress
     private let options: Options
     private let group: any EventLoopGroup
-    private let server: NIOAsyncChannel<Connection, Never>
+    private let server: NIOAsyncChannel<any Channel, Never>
 
-    private init(server: NIOAsyncChannel<Connection, Never>, localAddress: PeerAddress, options: Options,
+    private init(server: NIOAsyncChannel<any Channel, Never>, localAddress: PeerAddress, options: Options,
                  group: any EventLoopGroup) {
         self.server = server
         self.localAddress = localAddress
@@ -34,14 +38,19 @@ public final class TCPStreamTransport: StreamTransport {
         _ address: PeerAddress, options: Options = Options(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> TCPStreamTransport {
-        let server: NIOAsyncChannel<Connection, Never>
+        let server: NIOAsyncChannel<any Channel, Never>
         do {
             server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: 128)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // No bytes are read (and lost) before `serve` wraps the channel and turns reads on.
+                .childChannelOption(.autoRead, value: false)
                 .bind(to: address.socketAddress) { channel in
-                    channel.eventLoop.makeCompletedFuture { try configure(channel, options: options) }
+                    channel.eventLoop.makeCompletedFuture {
+                        try addHandlers(channel, options: options)
+                        return channel
+                    }
                 }
         } catch {
             throw TransportError.bindFailed(address.description, "\(error)")
@@ -52,7 +61,8 @@ public final class TCPStreamTransport: StreamTransport {
         return TCPStreamTransport(server: server, localAddress: local, options: options, group: group)
     }
 
-    static func configure(_ channel: any Channel, options: Options) throws -> Connection {
+    /// Framing and idle handling; the idle timeout also closes accepted channels `serve` never took.
+    static func addHandlers(_ channel: any Channel, options: Options) throws {
         let idle = TimeAmount.milliseconds(options.idleTimeoutMs)
         try channel.pipeline.syncOperations.addHandlers([
             IdleStateHandler(allTimeout: idle),
@@ -60,7 +70,20 @@ public final class TCPStreamTransport: StreamTransport {
             ByteToMessageHandler(FrameDecoder(maxFrameSize: options.maxFrameSize)),
             MessageToByteHandler(FrameEncoder(maxFrameSize: options.maxFrameSize)),
         ])
+    }
+
+    static func configure(_ channel: any Channel, options: Options) throws -> Connection {
+        try addHandlers(channel, options: options)
         return try Connection(wrappingChannelSynchronously: channel)
+    }
+
+    /// Takes ownership of an accepted channel: wraps it, then starts reading.
+    static func adopt(_ channel: any Channel) async throws -> Connection {
+        try await channel.eventLoop.submit {
+            let connection = try Connection(wrappingChannelSynchronously: channel)
+            try channel.syncOptions?.setOption(.autoRead, value: true)
+            return connection
+        }.get()
     }
 
     public func serve(_ handler: @escaping @Sendable (any FramedStream) async -> Void) async {
@@ -70,13 +93,17 @@ public final class TCPStreamTransport: StreamTransport {
             try await server.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     let active = ActiveCount()
-                    for try await connection in inbound {
+                    for try await channel in inbound {
                         guard active.tryEnter(limit: limit) else {
-                            try? await connection.channel.close()
+                            try? await channel.close()
                             continue
                         }
                         group.addTask {
                             defer { active.leave() }
+                            guard let connection = try? await Self.adopt(channel) else {
+                                try? await channel.close()
+                                return
+                            }
                             await Self.run(connection, maxFrameSize: options.maxFrameSize, handler)
                         }
                     }

@@ -89,4 +89,64 @@ struct TCPStreamTests {
         }
         await client.close()
     }
+
+    /// swift-nio 2813: an async child channel accepted while the listener closes used to trap the
+    /// process. Connections racing the close must be dropped quietly instead.
+    @Test func connectionsRacingListenerCloseDoNotTrap() async throws {
+        for round in 0..<20 {
+            let server = try await TCPStreamTransport.listen(.ipv4(127, 0, 46, 1, port: 0))
+            let address = server.localAddress.socketAddress
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await server.serve(Self.echo) }
+                for _ in 0..<8 {
+                    group.addTask {
+                        let raw = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                            .connect(to: address).get()
+                        try? await raw?.close()
+                    }
+                }
+                if round % 2 == 0 { await Task.yield() }
+                await server.close()
+            }
+        }
+    }
+
+    @Test func frameSentBeforeServeAdoptsTheConnectionIsNotLost() async throws {
+        try await withServer(Self.echo) { server in
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(to: server.localAddress.socketAddress).get()
+            let reply = raw.eventLoop.makePromise(of: ByteBuffer.self)
+            try await raw.pipeline.addHandler(FirstReply(promise: reply))
+            var frame = ByteBuffer()
+            frame.writeInteger(UInt32(3), endianness: .big)
+            frame.writeBytes([7, 8, 9])
+            try await raw.writeAndFlush(frame)
+            var echoed = try await reply.futureResult.get()
+            #expect(echoed.readInteger(endianness: .big, as: UInt32.self) == 3)
+            #expect(echoed.readBytes(length: 3) == [7, 8, 9])
+            try? await raw.close()
+        }
+    }
+}
+
+/// Collects raw bytes until one length-prefixed frame has arrived.
+private final class FirstReply: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private let promise: EventLoopPromise<ByteBuffer>
+    private var collected = ByteBuffer()
+
+    init(promise: EventLoopPromise<ByteBuffer>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        collected.writeBuffer(&bytes)
+        if let length = collected.getInteger(at: collected.readerIndex, endianness: .big, as: UInt32.self),
+           collected.readableBytes >= 4 + Int(length) {
+            promise.succeed(collected)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(ChannelError.eof)
+    }
 }
