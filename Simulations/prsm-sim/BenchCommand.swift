@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that write one JSON object (fields in docs/bench.md). Run release builds.",
-        subcommands: [CryptoBenchCommand.self, SimBenchCommand.self])
+        subcommands: [CryptoBenchCommand.self, SimBenchCommand.self, DHTBenchCommand.self])
 }
 
 /// Where a report goes: the --json file, and always a copy on standard output.
@@ -65,6 +65,35 @@ struct SimBenchCommand: ParsableCommand {
         if costs != "none" {
             do { bench.costs = try CostModel.load(path: costs) } catch { throw ValidationError("cannot read \(costs)") }
         }
+        try output.write(bench.run())
+    }
+}
+
+struct DHTBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dht", abstract: "Kademlia joins, lookups, puts and gets in the simulator, judged against its global view.")
+
+    @Option(help: "Node counts, comma separated.") var nodes = "1000"
+    @Option(help: "Kademlia k.") var k = 20
+    @Option(help: "FIND_NODE lookups per run.") var lookups = 300
+    @Option(help: "Puts per run (each key is then got once).") var puts = 100
+    @Option(help: "Simulation seed.") var seed: UInt64 = 1
+    @OptionGroup var output: ReportOutput
+
+    func run() throws {
+        let counts = nodes.split(separator: ",").compactMap { Int($0) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 2 && $0 <= 100_000 }) else {
+            throw ValidationError("--nodes takes counts between 2 and 100000, e.g. 1000,10000")
+        }
+        guard (1...64).contains(k), lookups >= 0, puts >= 0 else {
+            throw ValidationError("--k must be 1…64; --lookups and --puts must not be negative")
+        }
+        var bench = DHTBench()
+        bench.nodeCounts = counts
+        bench.k = k
+        bench.lookups = lookups
+        bench.puts = puts
+        bench.seed = seed
         try output.write(bench.run())
     }
 }

@@ -14,4 +14,29 @@ public enum Blake2b {
         }
         return Digest32(unchecked: out)
     }
+
+    /// Accepted key lengths for `keyedHash` (libsodium's crypto_generichash_KEYBYTES_MIN...MAX).
+    public static let keySizes = 16...64
+    /// Accepted output lengths for `keyedHash` (crypto_generichash_BYTES_MIN...MAX).
+    public static let keyedOutputSizes = 16...64
+
+    /// Keyed BLAKE2b (a MAC / PRF): crypto_generichash with `key` and an output of `outputSize`
+    /// bytes. As with `hash256`, the output length is a parameter of the function, so a shorter
+    /// output is not a prefix of a longer one. A key or output size outside 16...64 is a
+    /// programmer error.
+    public static func keyedHash(key: [UInt8], message: [UInt8], outputSize: Int) -> [UInt8] {
+        precondition(keySizes.contains(key.count), "BLAKE2b key must be 16...64 bytes, got \(key.count)")
+        precondition(keyedOutputSizes.contains(outputSize),
+                     "BLAKE2b keyed output must be 16...64 bytes, got \(outputSize)")
+        Sodium.ensureReady()
+        var out = [UInt8](repeating: 0, count: outputSize)
+        let result = key.withUnsafeBufferPointer { keyPtr in
+            message.withUnsafeBufferPointer { messagePtr in
+                crypto_generichash(&out, outputSize, messagePtr.baseAddress, UInt64(messagePtr.count),
+                                   keyPtr.baseAddress, keyPtr.count)
+            }
+        }
+        precondition(result == 0, "crypto_generichash failed (\(result))")
+        return out
+    }
 }

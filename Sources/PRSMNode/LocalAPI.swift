@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -17,6 +18,23 @@ public enum LocalAPI {
         let router = Router()
         router.add(middleware: LocalOnlyMiddleware(token: token))
         router.get("/status") { _, _ in await node.status() }
+        // Body: the raw value (at most DHTLimits.maxValueSize bytes). Token required (not a GET).
+        router.post("/dht/put") { request, context in
+            let body = try await request.body.collect(upTo: DHTLimits.maxValueSize + 1)
+            guard body.readableBytes <= DHTLimits.maxValueSize else {
+                throw HTTPError(.contentTooLarge, message: "a DHT value is at most \(DHTLimits.maxValueSize) bytes")
+            }
+            guard body.readableBytes > 0 else { throw HTTPError(.badRequest, message: "empty value") }
+            let result = await node.dhtPut(Array(body.readableBytesView))
+            return try Self.respond(result, request, context)
+        }
+        router.get("/dht/get/{key}") { request, context in
+            let text = context.parameters.get("key") ?? ""
+            guard let bytes = try? Hex.decode(text), let key = try? Digest32(bytes) else {
+                throw HTTPError(.badRequest, message: "the key is 64 hex digits (BLAKE2b-256 of the value)")
+            }
+            return try Self.respond(await node.dhtGet(key), request, context)
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
@@ -33,6 +51,22 @@ public enum LocalAPI {
 }
 
 extension NodeStatus: ResponseEncodable {}
+
+extension LocalAPI {
+    /// 200 with the result; 404 for a value nobody holds; 503 when the node cannot reach the DHT.
+    static func respond(_ result: DHTResult, _ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let status: HTTPResponse.Status
+        switch result.failure {
+        case nil: status = .ok
+        case .notFound?: status = .notFound
+        case .tooLarge?: status = .contentTooLarge
+        case .noContacts?, .notStored?, .busy?, .stopped?: status = .serviceUnavailable
+        }
+        var response = try JSONEncoder().encode(DHTResponse(result), from: request, context: context)
+        response.status = status
+        return response
+    }
+}
 
 extension PeerAddress {
     public var isLoopback: Bool {

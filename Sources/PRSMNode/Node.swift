@@ -19,6 +19,11 @@ public actor Node {
         public var observer: (@Sendable (NodeObservation) -> Void)?
         /// Told about every signature made or checked (the simulator's CPU cost model).
         public var cpu: (@Sendable (CPUWork) -> Void)?
+        public var dht = DHTCore.Config()
+        /// Addresses to join the DHT through (the saved address book is used as well).
+        public var bootstrap: [PeerAddress] = []
+        /// False for tools that only ping: the node then does not join the DHT.
+        public var joinDHT = true
 
         public init(identity: SigningKey, genesis: Genesis) {
             self.identity = identity
@@ -31,19 +36,22 @@ public actor Node {
     public nonisolated let networkID: Digest32
     public nonisolated let events: AsyncStream<NodeEvent>
 
-    private let options: Options
+    let options: Options
     private let executor: any SerialExecutor
     private let store: (any Store)?
     private let transport: any DatagramTransport
-    private let clock: any NodeClock
+    let clock: any NodeClock
     private var random: any RandomNumberGenerator & Sendable
     private let metrics: NodeMetrics
-    private let logger: Logger
-    private let eventSink: AsyncStream<NodeEvent>.Continuation
+    let logger: Logger
+    let eventSink: AsyncStream<NodeEvent>.Continuation
     private let startedMs: UInt64
 
     private var pipeline: ReceivePipeline
-    private var peers: PeerCore
+    var peers: PeerCore
+    var dht: DHTCore
+    var pendingOperations: [UInt64: CheckedContinuation<DHTResult, Never>] = [:]
+    var nextOperation: UInt64 = 0
     private var counters = DropCounters()
     private var sequence = SequenceCounter()
     /// Sequences below this were reserved in the store before use, so a restart (even with the
@@ -65,13 +73,20 @@ public actor Node {
         self.store = store
         self.transport = transport
         self.clock = clock
+        var random = random
+        let dhtSeed = random.next()
         self.random = random
         self.metrics = metrics
         self.logger = logger
         identity = options.identity.publicKey
         networkID = options.genesis.networkID
         pipeline = ReceivePipeline(config: options.pipeline)
-        var peers = PeerCore(config: options.peers)
+        var peerConfig = options.peers
+        peerConfig.networkID = options.genesis.networkID
+        if peerConfig.listenAddresses.isEmpty, transport.localAddress.hostBytes.contains(where: { $0 != 0 }) {
+            peerConfig.listenAddresses = [transport.localAddress]
+        }
+        var peers = PeerCore(config: peerConfig)
         if let store {
             do {
                 let (saved, floor) = try Self.load(from: store)
@@ -83,6 +98,8 @@ public actor Node {
             }
         }
         self.peers = peers
+        dht = DHTCore(identity: options.identity.publicKey, config: options.dht, seed: dhtSeed,
+                      nowMs: clock.nowMs)
         persistedChanges = peers.changes
         startedMs = clock.nowMs
         lastPersistMs = startedMs
@@ -99,19 +116,24 @@ public actor Node {
             "node.id": "\(identity.nodeID.hex)", "network.id": "\(networkID.hex)",
             "listen": "\(transport.localAddress)",
         ])
+        if options.joinDHT { startDHT() }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.tickLoop() }
             await transport.deliver { batch in await self.receive(batch) }
             group.cancelAll()
         }
         persist(force: true)
+        failPendingOperations()
         eventSink.finish()
         logger.info("node stopped")
     }
 
     private func tickLoop() async {
         while !Task.isCancelled {
-            do { try await clock.sleep(untilMs: clock.nowMs + options.tickMs) } catch { return }
+            // Wake at the next tick, or earlier when a DHT request times out before it.
+            let wake = min(clock.nowMs + options.tickMs, dht.nextDeadlineMs.map { max($0, clock.nowMs + 1) } ?? .max)
+            do { try await clock.sleep(untilMs: wake) } catch { return }
+            applyDHT(dht.tick(nowMs: clock.nowMs))
             apply(peers.expire(nowMs: clock.nowMs))
             if clock.nowMs >= lastPersistMs + options.persistEveryMs { persist(force: false) }
         }
@@ -139,7 +161,14 @@ public actor Node {
                                         timestamp: inbound.envelope.timestamp, kind: inbound.envelope.kind))
             counters.countAccepted()
             metrics.countAccepted()
-            apply(peers.handle(inbound, nowMs: now))
+            switch inbound.message {
+            case .dht:
+                applyDHT(dht.handle(inbound, nowMs: now))
+            case let .pong(pong) where dht.awaitsPong(nonce: pong.nonce):
+                applyDHT(dht.handle(inbound, nowMs: now))
+            default:
+                apply(peers.handle(inbound, nowMs: now))
+            }
         case let .dropped(reason):
             countDrop(reason)
         case let .rejected(reason, sender):
@@ -165,7 +194,7 @@ public actor Node {
             listenAddresses: [transport.localAddress.description],
             // The wall clock can step back (NTP): never underflow.
             uptimeSeconds: now > startedMs ? (now - startedMs) / 1000 : 0, peersKnown: peers.peerCount,
-            accepted: counters.accepted, drops: counters.byReason)
+            accepted: counters.accepted, drops: counters.byReason, dht: options.joinDHT ? dhtStatus() : nil)
     }
 
     public var dropCounters: DropCounters { counters }
@@ -228,10 +257,25 @@ public actor Node {
 
     public func tableSizes() -> NodeTableSizes {
         NodeTableSizes(peers: peers.peerCount, outstandingPings: peers.outstandingCount,
-                       trackedSources: pipeline.trackedSources, trackedSenders: pipeline.trackedSenders)
+                       trackedSources: pipeline.trackedSources, trackedSenders: pipeline.trackedSenders,
+                       dhtContacts: dht.table.count, dhtReplacements: dht.table.replacementCount,
+                       dhtOutstanding: dht.outstandingCount, dhtLookups: dht.lookupCount,
+                       dhtRecords: dht.records.count, dhtHeldTokens: dht.heldTokenCount)
     }
 
-    private func countDrop(_ reason: DropReason) {
+    /// Seals `message` with the next sequence number and sends it (nothing is sent when the
+    /// sequence reservation cannot be made durable).
+    func sendSigned(_ message: Message, to address: PeerAddress) {
+        let now = clock.nowMs
+        let sequenceNumber = sequence.next(nowMs: now)
+        guard reserveSequences(through: sequenceNumber) else { return }
+        let bytes = Envelope.seal(message, networkID: networkID, key: options.identity,
+                                  sequence: sequenceNumber, timestamp: now)
+        options.cpu?(.sign)
+        transport.send(bytes, to: address)
+    }
+
+    func countDrop(_ reason: DropReason) {
         options.observer?(.dropped(reason))
         counters.countDrop(reason)
         metrics.countDrop(reason)
@@ -255,6 +299,31 @@ public actor Node {
                 eventSink.yield(.pingTimedOut(nonce: nonce, address: address))
             case let .ignored(reason):
                 countDrop(reason)
+            case let .handshakeCompleted(peer, address, observedAddress):
+                logger.debug("handshake completed", metadata: [
+                    "peer.key": "\(peer)", "peer.address": "\(address)", "peer.observed": "\(observedAddress)",
+                ])
+            case let .handshakeRefused(sender, address, reason):
+                countDrop(.unexpected)
+                logger.notice("handshake refused", metadata: [
+                    "peer.key": "\(sender)", "peer.address": "\(address)", "reason": "\(reason.rawValue)",
+                ])
+            case let .handshakeTimedOut(address):
+                logger.debug("handshake timed out", metadata: ["peer.address": "\(address)"])
+            case let .evidence(misbehaviour):
+                let metadata: Logger.Metadata = [
+                    "peer.subject": "\(misbehaviour.subject)", "evidence.kind": "\(misbehaviour.kind.rawValue)",
+                    "evidence.detail": "\(misbehaviour.detail)",
+                ]
+                if misbehaviour.kind == .banned {
+                    logger.notice("peer banned", metadata: metadata)
+                } else {
+                    logger.debug("peer misbehaviour", metadata: metadata)
+                }
+            case let .reachabilityChanged(status):
+                logger.info("reachability changed", metadata: ["reachability": "\(status.rawValue)"])
+            case let .addressConfirmed(address):
+                logger.info("public address confirmed", metadata: ["address": "\(address)"])
             }
         }
     }

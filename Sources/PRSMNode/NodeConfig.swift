@@ -15,6 +15,12 @@ public struct NodeConfig: Sendable, Equatable {
     public var replayToleranceMs: UInt64 = 30_000
     public var maxReplaySenders = 16_384
     public var logLevel = "info"
+    /// Addresses (host:port) the DHT joins through; the saved address book is used as well.
+    public var bootstrap: [String] = []
+    public var dhtK = 20
+    public var maxRecords = 20_000
+    public var maxRecordBytes = 16 << 20
+    public var maxRecordsPerPeer = 256
 
     public init() {}
 
@@ -47,6 +53,17 @@ public struct NodeConfig: Sendable, Equatable {
         # Most sender keys whose replay windows are kept.
         max_replay_senders = 16384
 
+        [dht]
+        # Peers to join the network through, e.g. ["203.0.113.7:7700"]. A node that ran before
+        # also rejoins through the peers in its saved address book.
+        bootstrap = []
+        # Kademlia bucket size and replication factor.
+        k = 20
+        # Records this node stores for others: total count, total bytes, and count per publisher.
+        max_records = 20000
+        max_record_bytes = 16777216
+        max_records_per_peer = 256
+
         [log]
         # trace, debug, info, notice, warning, error, critical
         level = "info"
@@ -68,6 +85,14 @@ public struct NodeConfig: Sendable, Equatable {
             var max_replay_senders: Int?
         }
         struct Log: Decodable { var level: String? }
+        struct DHT: Decodable {
+            var bootstrap: [String]?
+            var k: Int?
+            var max_records: Int?
+            var max_record_bytes: Int?
+            var max_records_per_peer: Int?
+        }
+        var dht: DHT?
         var network: Network?
         var api: API?
         var limits: Limits?
@@ -80,6 +105,7 @@ public struct NodeConfig: Sendable, Equatable {
                    "max_tracked_sources", "max_peers",
                    "replay_tolerance_ms", "max_replay_senders"],
         "log": ["level"],
+        "dht": ["bootstrap", "k", "max_records", "max_record_bytes", "max_records_per_peer"],
     ]
 
     public static func parse(_ text: String, path: String) throws(NodeError) -> NodeConfig {
@@ -118,6 +144,11 @@ public struct NodeConfig: Sendable, Equatable {
                                                 or: config.replayToleranceMs)
         config.maxReplaySenders = form.limits?.max_replay_senders ?? config.maxReplaySenders
         config.logLevel = form.log?.level ?? config.logLevel
+        config.bootstrap = form.dht?.bootstrap ?? config.bootstrap
+        config.dhtK = form.dht?.k ?? config.dhtK
+        config.maxRecords = form.dht?.max_records ?? config.maxRecords
+        config.maxRecordBytes = form.dht?.max_record_bytes ?? config.maxRecordBytes
+        config.maxRecordsPerPeer = form.dht?.max_records_per_peer ?? config.maxRecordsPerPeer
         try config.validate(path: path)
         return config
     }
@@ -135,9 +166,32 @@ public struct NodeConfig: Sendable, Equatable {
             ("replay_tolerance_ms", replayToleranceMs > 0), ("max_replay_senders", maxReplaySenders > 0),
         ]
         for (key, valid) in limits where !valid { throw .badConfig(path, "limits.\(key) must be > 0") }
+        for address in bootstrap {
+            do { _ = try PeerAddress(parsing: address) } catch { throw .badConfig(path, "dht.bootstrap: \(error)") }
+        }
+        guard (1...DHTLimits.maxContacts).contains(dhtK) else {
+            throw .badConfig(path, "dht.k must be between 1 and \(DHTLimits.maxContacts)")
+        }
+        let records = [("max_records", maxRecords), ("max_record_bytes", maxRecordBytes),
+                       ("max_records_per_peer", maxRecordsPerPeer)]
+        for (key, value) in records where value <= 0 { throw .badConfig(path, "dht.\(key) must be > 0") }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else { throw .badConfig(path, "log.level must be one of \(levels)") }
     }
+
+    /// The DHT settings this configuration implies.
+    public var dhtConfig: DHTCore.Config {
+        var dht = DHTCore.Config()
+        dht.routing.k = dhtK
+        dht.lookup.k = dhtK
+        dht.records.maxRecords = maxRecords
+        dht.records.maxBytes = maxRecordBytes
+        dht.records.maxRecordsPerPeer = maxRecordsPerPeer
+        return dht
+    }
+
+    /// Bootstrap addresses, parsed (validated when the file was read).
+    public var bootstrapAddresses: [PeerAddress] { bootstrap.compactMap { try? PeerAddress(parsing: $0) } }
 
     /// The admission settings this configuration implies for a network.
     public func pipelineConfig(networkID: Digest32) -> ReceivePipeline.Config {

@@ -2,6 +2,10 @@
 public enum NodeObservation: Sendable {
     case accepted(sender: PublicKey, sequence: UInt64, timestamp: UInt64, kind: UInt16)
     case dropped(DropReason)
+    /// A caller's DHT operation finished (the simulator's DHT checkers and benchmarks).
+    case dhtFinished(DHTResult)
+    /// Kademlia maintenance the simulator measures (stores sent for re-replication, joins).
+    case dhtJoined(contacts: Int)
 }
 
 /// How full a node's bounded tables are.
@@ -10,4 +14,10 @@ public struct NodeTableSizes: Sendable, Equatable {
     public let outstandingPings: Int
     public let trackedSources: Int
     public let trackedSenders: Int
+    public var dhtContacts = 0
+    public var dhtReplacements = 0
+    public var dhtOutstanding = 0
+    public var dhtLookups = 0
+    public var dhtRecords = 0
+    public var dhtHeldTokens = 0
 }

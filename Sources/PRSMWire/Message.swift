@@ -1,17 +1,25 @@
 import NIOCore
 
 /// Every typed message a node can receive, decoded from an envelope's kind and payload.
-/// Later subsystems add their own namespaced cases (`.dht(DHTMessage)`, …).
+/// Subsystems beyond the peer layer have their own namespaced case (`.dht(DHTMessage)`, …).
 public enum Message: Hashable, Sendable {
     case ping(Ping)
     case pong(Pong)
     case hello(Hello)
+    case helloReply(HelloReply)
+    case dialBack(DialBack)
+    case dht(DHTMessage)
 
     public var kind: MessageKind {
         switch self {
         case .ping: return .ping
         case .pong: return .pong
         case .hello: return .hello
+        case .helloReply: return .helloReply
+        case .dialBack(.request): return .dialBackRequest
+        case .dialBack(.relay): return .dialBackRelay
+        case .dialBack(.probe): return .dialBackProbe
+        case let .dht(message): return message.kind
         }
     }
 
@@ -21,6 +29,9 @@ public enum Message: Hashable, Sendable {
         case let .ping(ping): ping.encode(into: &writer)
         case let .pong(pong): pong.encode(into: &writer)
         case let .hello(hello): hello.encode(into: &writer)
+        case let .helloReply(reply): reply.encode(into: &writer)
+        case let .dialBack(dialBack): dialBack.encode(into: &writer)
+        case let .dht(message): message.encode(into: &writer)
         }
         return writer.buffer
     }
@@ -34,6 +45,15 @@ public enum Message: Hashable, Sendable {
         case .ping: message = .ping(try Ping.decode(from: &reader))
         case .pong: message = .pong(try Pong.decode(from: &reader))
         case .hello: message = .hello(try Hello.decode(from: &reader))
+        case .helloReply: message = .helloReply(try HelloReply.decode(from: &reader))
+        case .dialBackRequest: message = .dialBack(.request(nonce: try reader.u64("dial-back nonce")))
+        case .dialBackRelay:
+            message = .dialBack(.relay(nonce: try reader.u64("dial-back nonce"),
+                                       target: try PeerAddress.decode(from: &reader)))
+        case .dialBackProbe: message = .dialBack(.probe(nonce: try reader.u64("dial-back nonce")))
+        default:
+            guard let dht = try DHTMessage.decode(kind, from: &reader) else { throw .unknownKind(rawKind) }
+            message = .dht(dht)
         }
         try reader.finish()
         return message

@@ -4,4 +4,15 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case ping = 0x0001
     case pong = 0x0002
     case hello = 0x0003
+    case helloReply = 0x0004
+    case dialBackRequest = 0x0005
+    case dialBackRelay = 0x0006
+    case dialBackProbe = 0x0007
+
+    case findNode = 0x0101
+    case nodes = 0x0102
+    case findValue = 0x0103
+    case value = 0x0104
+    case store = 0x0105
+    case stored = 0x0106
 }

@@ -35,6 +35,7 @@ struct PingCommand: AsyncParsableCommand {
 
         let transport = try await UDPTransport.bind(local)
         var options = Node.Options(identity: identity, genesis: genesis)
+        options.joinDHT = false
         options.peers.pingTimeoutMs = UInt64(timeout * 1000)
         var logger = Logger(label: "prsm.ping")
         logger.logLevel = .warning

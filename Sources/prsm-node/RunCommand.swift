@@ -23,6 +23,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
+    @Option(help: "A peer to join the DHT through (repeatable; adds to dht.bootstrap in the config).")
+    var bootstrap: [String] = []
+
     func run() async throws {
         let dir = DataDirectory(path: directory.dataDir ?? DataDirectory.defaultPath)
         let setup: (SigningKey, NodeConfig, Genesis, String, DirectoryLock)
@@ -53,6 +56,8 @@ struct RunCommand: AsyncParsableCommand {
         var options = Node.Options(identity: identity, genesis: genesis)
         options.pipeline = config.pipelineConfig(networkID: genesis.networkID)
         options.peers.maxPeers = config.maxPeers
+        options.dht = config.dhtConfig
+        options.bootstrap = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger,
                         executor: MultiThreadedEventLoopGroup.singleton.any().executor, store: store)

@@ -44,6 +44,10 @@ struct StatusCommand: AsyncParsableCommand {
         print("uptime:     \(status.uptimeSeconds) s")
         print("peers:      \(status.peersKnown)")
         print("accepted:   \(status.accepted)")
+        if let dht = status.dht {
+            print("dht:        \(dht.joinState), \(dht.contacts) contacts, \(dht.records) records, \(dht.mode) mode")
+            if let error = dht.lastJoinError { print("dht error:  \(error)") }
+        }
         let drops = status.drops.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         print("dropped:    \(drops.isEmpty ? "none" : drops.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }

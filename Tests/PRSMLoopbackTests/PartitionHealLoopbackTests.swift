@@ -35,6 +35,7 @@ struct PartitionHealLoopbackTests {
 
         // As Simulation configures its nodes, with the ping timeout compressed like the timeline.
         var options = Node.Options(identity: topology.nodes[0].key, genesis: topology.genesis())
+        options.joinDHT = false
         options.peers.maxPeers = topology.maxPeers
         options.peers.pingTimeoutMs = topology.pingBoundMs / Self.compression
         options.tickMs = 25

@@ -16,6 +16,7 @@ final class LiveNode: Sendable {
          configure: (inout Node.Options) -> Void = { _ in }) async throws {
         transport = try await UDPTransport.bind(address)
         var options = Node.Options(identity: key, genesis: genesis)
+        options.joinDHT = false
         configure(&options)
         var logger = Logger(label: "test.node")
         logger.logLevel = .error

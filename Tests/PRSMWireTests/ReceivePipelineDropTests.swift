@@ -47,7 +47,7 @@ struct ReceivePipelineDropTests {
         case .badSignature:
             return pipeline.verdict(flipped(valid, at: valid.readableBytes - 1))
         case .unknownKind:
-            return pipeline.verdict(Fixture.sealRaw(kind: 0x0004, payload: []))
+            return pipeline.verdict(Fixture.sealRaw(kind: 0x00ff, payload: []))
         case .malformedPayload:
             return pipeline.verdict(Fixture.sealRaw(kind: 0x0001, payload: [1, 2, 3, 4, 5, 6, 7]))
         case .unexpected:

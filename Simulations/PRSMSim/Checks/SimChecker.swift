@@ -6,6 +6,10 @@ enum SimObservation {
     case tables(node: Int, sizes: NodeTableSizes)
     /// What a restarted node restored, against what its store had durably synced.
     case restored(node: Int, synced: [KnownPeer], restored: [KnownPeer])
+    /// A message of `kind` from `sender` passed `receiver`'s pipeline (DHT checkers only).
+    case message(receiver: Int, sender: PublicKey, kind: UInt16)
+    /// A live node's routing table just before the end; `startedMs` is when it last (re)started.
+    case dhtSnapshot(node: Int, contacts: [PublicKey], startedMs: UInt64)
 }
 
 /// A property every run must keep. Checkers are plug-ins: each sees all observations and

@@ -18,6 +18,8 @@ final class SimNode: @unchecked Sendable {
     var transport: SimTransport?
     var tasks: [RootTask] = []
     var incarnation = 0
+    /// Virtual time of the latest start (joins are judged only after a grace period).
+    var lastStartMs: UInt64 = 0
     /// Nonce of each liveness ping this node sent → the node it pinged.
     var livenessPings: [UInt64: Int] = [:]
     var livenessAnswered = Set<Int>()

@@ -26,7 +26,9 @@ public final class Simulation: @unchecked Sendable {
     let network: SimNetwork
     let genesis: Genesis
     private(set) var nodes: [SimNode] = []
-    private var checkers: [SimChecker] = []
+    var checkers: [SimChecker] = []
+    /// What the DHT workload measured (empty without one).
+    public let dhtStats = DHTStats()
     private var roots: [RootTask] = []
     private let nodeOptions: Node.Options
 
@@ -39,6 +41,12 @@ public final class Simulation: @unchecked Sendable {
         var base = Node.Options(identity: topology.nodes[0].key, genesis: genesis)
         base.peers.maxPeers = topology.maxPeers
         base.peers.pingTimeoutMs = topology.pingBoundMs
+        base.joinDHT = topology.dht != nil
+        if let dht = topology.dht {
+            base.dht.routing.k = dht.k
+            base.dht.lookup.k = dht.k
+            base.dht.records.republishIntervalMs = dht.republishIntervalMs
+        }
         nodeOptions = base
         let names = topology.nodes.map(\.name)
         checkers = [
@@ -47,6 +55,14 @@ public final class Simulation: @unchecked Sendable {
             LivenessChecker(),
             PersistenceChecker(names: names),
         ]
+        if let dht = topology.dht {
+            checkers += [
+                DHTContactsChecker(minContacts: topology.dhtChecks.minContacts ?? dht.k,
+                                   graceMs: topology.dhtChecks.joinGraceMs, names: names),
+                DHTAnsweredChecker(names: names),
+                StoreStormChecker(maxStoresPerPut: topology.dhtChecks.maxStoresPerPut ?? 3 * dht.k),
+            ]
+        }
         network.spawn = { [unowned self] name, body in spawn(name, body) }
         for (index, spec) in topology.nodes.enumerated() {
             let store = SimStore(seed: options.seed, stream: "store.\(spec.name)",
@@ -60,11 +76,20 @@ public final class Simulation: @unchecked Sendable {
     /// Runs to the topology's duration, then stops every node and checks that all tasks ended.
     public func run() -> SimulationResult {
         let wallStart = ContinuousClock.now
-        for node in nodes { start(node) }
+        var spread = SimRandom(seed: options.seed, stream: "start-spread")
+        let spreadMs = topology.dht?.startSpreadMs ?? 0
+        for node in nodes {
+            if spreadMs == 0 { start(node); continue }
+            world.schedule(atUs: spread.below(spreadMs) * 1_000) { [self] in if !node.isAlive { start(node) } }
+        }
+        if let dht = topology.dht {
+            scheduleDHTWorkload(dht)
+            world.schedule(atUs: (topology.durationMs - 1) * 1_000) { [self] in snapshotDHT() }
+        }
         for fault in topology.faults {
             world.schedule(atUs: fault.atMs * 1_000) { [self] in apply(fault) }
         }
-        if options.livenessRound {
+        if options.livenessRound && topology.pingAllPairs {
             world.schedule(atUs: (topology.settledAtMs + 1_000) * 1_000) { [self] in startLivenessRound() }
         }
         scheduleSampling(atMs: options.sampleEveryMs)
@@ -106,6 +131,10 @@ public final class Simulation: @unchecked Sendable {
         sim.incarnation += 1
         var options = nodeOptions
         options.identity = sim.key
+        sim.lastStartMs = world.nowMs
+        if let dht = topology.dht {
+            options.bootstrap = dht.bootstrap.filter { $0 != sim.index }.map { nodes[$0].address }
+        }
         switch sim.spec.behaviour {
         case .skipReplayCheck?: options.pipeline.replay.windowSize = 0
         case .unboundedTables?: options.peers.maxPeers = .max
@@ -181,6 +210,7 @@ public final class Simulation: @unchecked Sendable {
     private func workload(_ sim: SimNode, _ node: Node) async {
         var random = SimRandom(seed: options.seed, stream: "workload.\(sim.name).\(sim.incarnation)")
         let interval = topology.pingIntervalMs
+        guard interval > 0 else { return }
         var next = sim.clock.nowMs + random.below(interval) + 1
         while !Task.isCancelled, nodes.count > 1 {
             do { try await sim.clock.sleep(untilMs: next) } catch { return }
@@ -232,6 +262,10 @@ public final class Simulation: @unchecked Sendable {
             }
         case let .pingTimedOut(nonce, address):
             world.record("\(sim.name) ping-timeout \(address) nonce=\(nonce)")
+        case .dhtJoined:
+            break
+        case let .dhtJoinFailed(attempt, retryInMs, reason):
+            world.record("\(sim.name) dht join failed attempt=\(attempt) retry_in=\(retryInMs) \(reason)")
         }
     }
 
@@ -243,8 +277,16 @@ public final class Simulation: @unchecked Sendable {
                 receiver: index, sender: sender, sequence: sequence, timestamp: timestamp,
                 receiverNowMs: nodes[index].clock.nowMs)
             for checker in checkers { checker.observe(simObservation) }
+            if topology.dht != nil {
+                for checker in checkers { checker.observe(.message(receiver: index, sender: sender, kind: kind)) }
+            }
         case let .dropped(reason):
             world.record("\(nodes[index].name) drop \(reason.rawValue)")
+        case .dhtFinished:
+            break
+        case let .dhtJoined(contacts):
+            world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
+            dhtStats.joined.insert(index)
         }
     }
 

@@ -17,6 +17,11 @@ public struct Topology: Sendable {
     public var maxPeers = 1_024
     /// Chance that a simulated store's sync fails (a seeded storage fault).
     public var storeSyncFailPerMillion: UInt32 = 0
+    /// Nodes join the DHT and run its operations only when the workload has a `dht` part.
+    public var dht: DHTWorkload?
+    public var dhtChecks = DHTChecks()
+    /// The all-pairs ping round after the last fault (n² pings; large DHT topologies turn it off).
+    public var pingAllPairs = true
 
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
 

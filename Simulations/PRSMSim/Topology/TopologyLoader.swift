@@ -28,9 +28,10 @@ public enum TopologyLoader {
         }
         if let link = fields["link"] { topology.link = try parseLink(link) }
         if let workload = fields["workload"] {
-            let w = try workload.object(allowing: ["ping_interval_ms"])
+            let w = try workload.object(allowing: ["ping_interval_ms", "dht"])
+            // 0 turns the ping workload off.
             if let interval = w["ping_interval_ms"] { topology.pingIntervalMs = try interval.uint(max: 86_400_000) }
-            guard topology.pingIntervalMs > 0 else { throw w["ping_interval_ms"]!.fail("must be > 0") }
+            if let dht = w["dht"] { topology.dht = try parseDHT(dht, topology) }
         }
         if let store = fields["store"] {
             let f = try store.object(allowing: ["sync_fail_per_million"])
@@ -39,7 +40,14 @@ public enum TopologyLoader {
         if let gst = fields["gst_ms"] { topology.gstMs = try gst.uint() }
         if let duration = fields["duration_ms"] { topology.durationMs = try duration.uint(max: 365 * 86_400_000) }
         if let checks = fields["checks"] {
-            let c = try checks.object(allowing: ["ping_bound_ms", "max_peers"])
+            let c = try checks.object(allowing: ["ping_bound_ms", "max_peers", "dht_min_contacts",
+                                                 "dht_max_stores_per_put", "dht_join_grace_ms", "ping_all_pairs"])
+            if let value = c["ping_all_pairs"] { topology.pingAllPairs = try value.bool() }
+            if let value = c["dht_min_contacts"] { topology.dhtChecks.minContacts = Int(try value.uint(max: 1_000)) }
+            if let value = c["dht_max_stores_per_put"] {
+                topology.dhtChecks.maxStoresPerPut = Int(try value.uint(max: 1_000_000))
+            }
+            if let value = c["dht_join_grace_ms"] { topology.dhtChecks.joinGraceMs = try value.uint(max: 86_400_000) }
             if let bound = c["ping_bound_ms"] {
                 topology.pingBoundMs = try bound.uint(max: 3_600_000)
                 guard topology.pingBoundMs >= 10 else { throw bound.fail("must be at least 10 ms") }
@@ -103,6 +111,37 @@ public enum TopologyLoader {
         }
         guard !nodes.isEmpty else { throw cursor.fail("at least one node is required") }
         return nodes
+    }
+
+    static func parseDHT(_ cursor: JSONCursor, _ topology: Topology) throws(TopologyError) -> DHTWorkload {
+        let f = try cursor.object(allowing: ["bootstrap", "k", "start_spread_ms", "ops_start_ms", "op_interval_ms",
+                                             "puts", "gets_per_put", "find_nodes", "republish_interval_ms"])
+        var bootstrap: [Int] = []
+        for entry in try f.required("bootstrap", in: cursor).array() {
+            let name = try entry.string()
+            guard let index = topology.index(of: name) else { throw entry.fail("no node named '\(name)'") }
+            bootstrap.append(index)
+        }
+        guard !bootstrap.isEmpty else { throw f["bootstrap"]!.fail("name at least one bootstrap node") }
+        var dht = DHTWorkload(bootstrap: bootstrap)
+        if let k = f["k"] {
+            dht.k = Int(try k.uint(max: 64))
+            guard dht.k >= 1 else { throw k.fail("must be at least 1") }
+        }
+        dht.startSpreadMs = try f["start_spread_ms"]?.uint(max: 86_400_000) ?? 0
+        dht.opsStartMs = try f["ops_start_ms"]?.uint(max: 86_400_000) ?? dht.opsStartMs
+        if let interval = f["op_interval_ms"] {
+            dht.opIntervalMs = try interval.uint(max: 3_600_000)
+            guard dht.opIntervalMs >= 1 else { throw interval.fail("must be at least 1") }
+        }
+        dht.puts = Int(try f["puts"]?.uint(max: 1_000_000) ?? 0)
+        dht.getsPerPut = Int(try f["gets_per_put"]?.uint(max: 1_000) ?? 0)
+        dht.findNodes = Int(try f["find_nodes"]?.uint(max: 1_000_000) ?? 0)
+        if let interval = f["republish_interval_ms"] {
+            dht.republishIntervalMs = try interval.uint(max: 86_400_000 * 30)
+            guard dht.republishIntervalMs >= 1_000 else { throw interval.fail("must be at least 1000") }
+        }
+        return dht
     }
 
     static func parseLink(_ cursor: JSONCursor) throws(TopologyError) -> LinkModel {

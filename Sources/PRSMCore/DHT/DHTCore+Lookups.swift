@@ -1,0 +1,270 @@
+import PRSMWire
+
+/// Driving lookups: sending their requests, taking their answers and timeouts, finishing them.
+extension DHTCore {
+    mutating func startLookup(target: NodeID, purpose: DHTPurpose, nowMs: UInt64) -> [Effect] {
+        table.recordLookup(of: target, nowMs: nowMs)
+        let seeds = table.closest(to: target, count: config.lookup.k)
+        if seeds.isEmpty {
+            if case .join = purpose { return joinAttemptFailed(reason: "no seed answered", nowMs: nowMs) }
+            guard let (operation, kind) = purpose.operation else { return [] }
+            return [.finished(failure(.noContacts, operation: operation, kind: kind, target: target.digest, nowMs: nowMs))]
+        }
+        var id = random.next()
+        while lookups[id] != nil { id = random.next() }
+        lookups[id] = RunningLookup(lookup: Lookup(target: target, seeds: seeds, config: config.lookup),
+                                    purpose: purpose, startedMs: nowMs)
+        return advance(id, nowMs: nowMs)
+    }
+
+    /// Sends what the lookup wants next, or finishes it.
+    mutating func advance(_ id: UInt64, nowMs: UInt64) -> [Effect] {
+        guard var running = lookups[id] else { return [] }
+        if running.finishedLookup { return finishIfStoresDone(id, nowMs: nowMs) }
+        var effects: [Effect] = []
+        for contact in running.lookup.nextRequests(nowMs: nowMs) {
+            effects.append(request(contact, for: id, target: running.lookup.target, purpose: running.purpose, nowMs: nowMs))
+        }
+        lookups[id] = running
+        if running.lookup.isFinished {
+            running.finishedLookup = true
+            lookups[id] = running
+            effects += lookupFinished(id, nowMs: nowMs)
+        }
+        return effects
+    }
+
+    mutating func request(_ contact: Contact, for lookup: UInt64, target: NodeID, purpose: DHTPurpose,
+                          nowMs: UInt64) -> Effect {
+        let requestID = newRequestID()
+        track(requestID, .lookup(lookup, contact.id), address: contact.address, nowMs: nowMs)
+        let (header, padding) = header(for: contact.address, id: requestID, nowMs: nowMs)
+        if case let .get(_, key) = purpose {
+            return .send(.dht(.findValue(FindValue(header: header, key: key, padding: padding))), to: contact.address)
+        }
+        return .send(.dht(.findNode(FindNode(header: header, target: target, padding: padding))), to: contact.address)
+    }
+
+    /// Matches a reply to its request: same request id, from the key we asked.
+    mutating func claim(_ requestID: UInt64, _ inbound: Inbound) -> Waiting? {
+        guard let entry = outstanding[requestID] else { return nil }
+        switch entry.waiting {
+        case let .lookup(_, id), let .store(_, id):
+            guard inbound.sender.nodeID == id else { return nil }
+        case .seedPing, .livenessPing, .requesterPing:
+            return nil
+        }
+        outstanding[requestID] = nil
+        return entry.waiting
+    }
+
+    mutating func receiveNodes(_ reply: NodesReply, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
+        guard case let .lookup(lookupID, from)? = claim(reply.requestID, inbound) else { return [.ignored(.unexpected)] }
+        holdToken(reply.token, from: inbound.source, nowMs: nowMs)
+        var effects = answered(inbound, nowMs: nowMs)
+        guard var running = lookups[lookupID] else { return effects }
+        var seen = Set<NodeID>()
+        let contacts = reply.contacts.compactMap { wire -> Contact? in
+            let contact = Contact(publicKey: wire.publicKey, address: wire.address, lastSeenMs: 0)
+            guard contact.id != ownID, seen.insert(contact.id).inserted else { return nil }
+            return contact
+        }
+        running.lookup.recordAnswer(from: from, contacts: contacts)
+        lookups[lookupID] = running
+        effects += advance(lookupID, nowMs: nowMs)
+        return effects
+    }
+
+    mutating func receiveValue(_ reply: ValueReply, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
+        guard case let .lookup(lookupID, from)? = claim(reply.requestID, inbound) else { return [.ignored(.unexpected)] }
+        holdToken(reply.token, from: inbound.source, nowMs: nowMs)
+        var effects = answered(inbound, nowMs: nowMs)
+        guard var running = lookups[lookupID], case let .get(_, key) = running.purpose else { return effects }
+        guard Blake2b.hash256(reply.value) == key else {
+            running.lookup.recordFailure(of: from)
+            lookups[lookupID] = running
+            effects.append(.misbehaved(inbound.sender, "returned a value that does not hash to key \(key.hex.prefix(16))"))
+            return effects + advance(lookupID, nowMs: nowMs)
+        }
+        running.lookup.recordValue(from: from)
+        running.foundValue = reply.value
+        running.holder = from
+        lookups[lookupID] = running
+        return effects + advance(lookupID, nowMs: nowMs)
+    }
+
+    mutating func receiveStored(_ reply: StoreReply, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
+        guard case let .store(lookupID, _)? = claim(reply.requestID, inbound) else { return [.ignored(.unexpected)] }
+        holdToken(reply.token, from: inbound.source, nowMs: nowMs)
+        var effects = answered(inbound, nowMs: nowMs)
+        guard var running = lookups[lookupID] else { return effects }
+        running.storesPending -= 1
+        if reply.status == .stored { running.storesConfirmed += 1 }
+        lookups[lookupID] = running
+        effects += finishIfStoresDone(lookupID, nowMs: nowMs)
+        return effects
+    }
+
+    mutating func receivePong(nonce: UInt64, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
+        guard let entry = outstanding[nonce], entry.address == inbound.source else { return [.ignored(.unexpected)] }
+        switch entry.waiting {
+        case let .livenessPing(id), let .requesterPing(id):
+            guard inbound.sender.nodeID == id else { return [.ignored(.unexpected)] }
+        case .seedPing:
+            break
+        case .lookup, .store:
+            return [.ignored(.unexpected)]
+        }
+        outstanding[nonce] = nil
+        var effects = answered(inbound, nowMs: nowMs)
+        if case .seedPing = entry.waiting { effects += seedAnswered(nowMs: nowMs) }
+        return effects
+    }
+
+    // MARK: Timeouts
+
+    /// STOREs and Pings that were not answered in time.
+    mutating func expireOutstanding(nowMs: UInt64) -> [Effect] {
+        let expired = outstanding.filter { entry in
+            if case .lookup = entry.value.waiting { return false }
+            return nowMs >= entry.value.sentMs + config.requestTimeoutMs
+        }.sorted { $0.key < $1.key }
+        var effects: [Effect] = []
+        var seedsFailed = false
+        for (id, entry) in expired {
+            outstanding[id] = nil
+            switch entry.waiting {
+            case let .livenessPing(node):
+                effects += routed(table.recordFailure(of: node, nowMs: nowMs), nowMs: nowMs)
+            case let .store(lookupID, node):
+                effects += routed(table.recordFailure(of: node, nowMs: nowMs), nowMs: nowMs)
+                if var running = lookups[lookupID] {
+                    running.storesPending -= 1
+                    lookups[lookupID] = running
+                    effects += finishIfStoresDone(lookupID, nowMs: nowMs)
+                }
+            case .seedPing:
+                seedsFailed = true
+            case .requesterPing, .lookup:
+                break
+            }
+        }
+        if seedsFailed, case .contactingSeeds = joinState,
+           !outstanding.values.contains(where: { $0.waiting == .seedPing }) {
+            effects += joinAttemptFailed(reason: "no seed answered a ping", nowMs: nowMs)
+        }
+        return effects
+    }
+
+    mutating func expireLookup(_ id: UInt64, nowMs: UInt64) -> [Effect] {
+        guard var running = lookups[id], !running.finishedLookup else { return [] }
+        let (retry, failed) = running.lookup.expire(nowMs: nowMs)
+        guard !retry.isEmpty || !failed.isEmpty else { return [] }
+        lookups[id] = running
+        var effects: [Effect] = []
+        for contact in retry + failed {
+            for (requestID, entry) in outstanding where entry.waiting == .lookup(id, contact.id) {
+                outstanding[requestID] = nil
+            }
+        }
+        for contact in retry {
+            effects.append(request(contact, for: id, target: running.lookup.target, purpose: running.purpose, nowMs: nowMs))
+        }
+        for contact in failed { effects += routed(table.recordFailure(of: contact.id, nowMs: nowMs), nowMs: nowMs) }
+        return effects + advance(id, nowMs: nowMs)
+    }
+
+    // MARK: Finishing
+
+    mutating func lookupFinished(_ id: UInt64, nowMs: UInt64) -> [Effect] {
+        guard var running = lookups[id] else { return [] }
+        let closest = running.lookup.closestAnswered
+        switch running.purpose {
+        case .join:
+            lookups[id] = nil
+            guard !closest.isEmpty || table.count > 0 else {
+                return joinAttemptFailed(reason: "lookup of our own id found nobody", nowMs: nowMs)
+            }
+            joinState = .joined
+            failedJoinAttempts = 0
+            lastJoinError = nil
+            return [.joined(contacts: table.count)] + refreshAfterJoin(nowMs: nowMs)
+        case let .put(_, value), let .replicate(value):
+            var effects: [Effect] = []
+            for contact in closest {
+                guard let held = heldTokens[contact.address] else { continue }
+                let requestID = newRequestID()
+                track(requestID, .store(id, contact.id), address: contact.address, nowMs: nowMs)
+                let header = DHTRequestHeader(requestID: requestID, serverMode: serverMode, token: held.token)
+                effects.append(.send(.dht(.store(StoreRequest(header: header, value: value))), to: contact.address))
+                running.storesSent += 1
+                running.storesPending += 1
+            }
+            lookups[id] = running
+            return effects + finishIfStoresDone(id, nowMs: nowMs)
+        case .get:
+            guard let value = running.foundValue else { return finish(id, nowMs: nowMs) }
+            // Nodes nearer the key than the holder that answered without the value should have
+            // had it: give them a copy (bounded, so gets never become a store storm).
+            let holderDistance = running.holder.map { $0.distance(to: running.lookup.target) }
+            var effects: [Effect] = []
+            for candidate in running.lookup.candidates where candidate.state == .answered {
+                guard running.storesSent < config.maxRepairStores,
+                      let holderDistance, candidate.distance < holderDistance,
+                      let held = heldTokens[candidate.contact.address] else { continue }
+                let requestID = newRequestID()
+                track(requestID, .store(id, candidate.contact.id), address: candidate.contact.address, nowMs: nowMs)
+                let header = DHTRequestHeader(requestID: requestID, serverMode: serverMode, token: held.token)
+                effects.append(.send(.dht(.store(StoreRequest(header: header, value: value))), to: candidate.contact.address))
+                running.storesSent += 1
+                running.storesPending += 1
+            }
+            lookups[id] = running
+            return effects + finishIfStoresDone(id, nowMs: nowMs)
+        case .findNode, .refresh:
+            return finish(id, nowMs: nowMs)
+        }
+    }
+
+    mutating func finishIfStoresDone(_ id: UInt64, nowMs: UInt64) -> [Effect] {
+        guard let running = lookups[id], running.finishedLookup, running.storesPending <= 0 else { return [] }
+        return finish(id, nowMs: nowMs)
+    }
+
+    /// Ends a lookup and reports it to the caller when it was a caller's operation.
+    mutating func finish(_ id: UInt64, nowMs: UInt64) -> [Effect] {
+        guard let running = lookups.removeValue(forKey: id), let (operation, kind) = running.purpose.operation else {
+            return []
+        }
+        let closest = running.lookup.closestAnswered
+        var failure: DHTResult.Failure?
+        switch running.purpose {
+        case .get: if running.foundValue == nil { failure = .notFound }
+        case .put: if running.storesConfirmed == 0 { failure = closest.isEmpty ? .noContacts : .notStored }
+        case .findNode: if closest.isEmpty { failure = .noContacts }
+        default: break
+        }
+        return [.finished(DHTResult(
+            operation: operation, kind: kind, target: running.lookup.target.digest, closest: closest,
+            value: running.foundValue, storedAt: running.storesConfirmed, hops: running.lookup.hops,
+            requests: running.lookup.requestsSent + running.storesSent, startedMs: running.startedMs,
+            finishedMs: nowMs, failure: failure))]
+    }
+
+    /// Kademlia's join: refresh the buckets farther than our closest neighbour, so the table
+    /// learns contacts across the whole id space, not only near us.
+    mutating func refreshAfterJoin(nowMs: UInt64) -> [Effect] {
+        guard let nearest = table.closest(to: ownID, count: 1).first,
+              let deepest = table.bucketIndex(of: nearest.id) else { return [] }
+        var effects: [Effect] = []
+        var started = 0
+        for bucket in stride(from: deepest - 1, through: 0, by: -1)
+        where started < config.maintenanceLookupsPerTick * 4 && lookups.count < config.maxLookups / 2
+            && table.contacts(inBucket: bucket).count < config.routing.k {
+            started += 1
+            let target = table.refreshTarget(forBucket: bucket, randomBytes: random.bytes(32))
+            effects += startLookup(target: target, purpose: .refresh, nowMs: nowMs)
+        }
+        return effects
+    }
+}

@@ -1,0 +1,354 @@
+import PRSMWire
+
+/// The Kademlia node as a pure core: routing table, records, iterative lookups, joins,
+/// refreshes and re-replication. Inputs carry the current time; request ids, jitter and refresh
+/// targets come from a generator seeded by the shell. Outputs are effects.
+///
+/// Requests are stateless signed datagrams: a responder keeps nothing per request. Replies obey
+/// anti-amplification: without a valid address token for its source, a reply is at most 3× the
+/// request's datagram (contacts are trimmed); a requester without a token pads its request.
+public struct DHTCore: Sendable {
+    public struct Config: Sendable, Equatable {
+        public var routing = RoutingTable.Config()
+        public var records = RecordStore.Config()
+        public var lookup = Lookup.Config()
+        /// Lookups (caller operations and maintenance) running at once.
+        public var maxLookups = 64
+        /// Requests awaiting an answer (lookups, STOREs, Pings).
+        public var maxOutstanding = 1_024
+        /// STOREs and Pings not answered within this are failures.
+        public var requestTimeoutMs: UInt64 = 2_000
+        /// First join retry delay; doubles per failed attempt up to `joinRetryMaxMs` (plus ≤25% jitter).
+        public var joinRetryBaseMs: UInt64 = 1_000
+        public var joinRetryMaxMs: UInt64 = 60_000
+        /// Seeds pinged per join attempt.
+        public var maxSeeds = 32
+        /// Zero bytes a requester without an address token adds to FIND_NODE / FIND_VALUE so the
+        /// 3× budget covers a full reply.
+        public var unprovenPadding = 400
+        /// Address tokens received from others, remembered per address.
+        public var maxHeldTokens = 4_096
+        /// Tokens older than this are not presented (they rotate every 5 minutes, valid for two).
+        public var heldTokenLifetimeMs: UInt64 = 240_000
+        /// Requesters not yet in the table that we Ping (to add them when they answer) at once.
+        public var maxRequesterChecks = 32
+        /// Bucket refresh and record re-replication lookups started per tick.
+        public var maintenanceLookupsPerTick = 2
+        /// After a get finds a value, nodes of the lookup that should have held it and did not
+        /// are sent a STORE, at most this many.
+        public var maxRepairStores = 3
+        public var tokenRotationMs: UInt64 = 300_000
+        public init() {}
+    }
+
+    public enum Effect: Equatable, Sendable {
+        case send(Message, to: PeerAddress)
+        case finished(DHTResult)
+        case joined(contacts: Int)
+        case joinFailed(attempt: Int, retryInMs: UInt64, reason: String)
+        case contactAdded(Contact)
+        case contactEvicted(Contact)
+        case refused(NodeID, RoutingTable.Refusal)
+        /// A signed message we could not use (counted by the shell).
+        case ignored(DropReason)
+        /// A peer answered with something provably wrong (a value that does not hash to its key).
+        case misbehaved(PublicKey, String)
+    }
+
+    enum Waiting: Equatable, Sendable {
+        case lookup(UInt64, NodeID)
+        case store(UInt64, NodeID)
+        case seedPing
+        case livenessPing(NodeID)
+        case requesterPing(NodeID)
+    }
+
+    struct Outstanding: Sendable {
+        let waiting: Waiting
+        let address: PeerAddress
+        let sentMs: UInt64
+    }
+
+    struct RunningLookup: Sendable {
+        var lookup: Lookup
+        let purpose: DHTPurpose
+        let startedMs: UInt64
+        /// Put: STOREs sent / confirmed / still awaited once the closest nodes are known.
+        var storesSent = 0
+        var storesConfirmed = 0
+        var storesPending = 0
+        var finishedLookup = false
+        var foundValue: [UInt8]?
+        /// Get: the node that returned the value.
+        var holder: NodeID?
+    }
+
+    struct HeldToken: Sendable {
+        let token: [UInt8]
+        let receivedMs: UInt64
+    }
+
+    public let identity: PublicKey
+    public let ownID: NodeID
+    public let config: Config
+    public internal(set) var table: RoutingTable
+    public internal(set) var records: RecordStore
+    public internal(set) var joinState: JoinState = .notStarted
+    /// Whether our requests announce server mode (others may add us); false once reachability
+    /// checks show we cannot be reached unsolicited.
+    public var serverMode = true
+    public internal(set) var lastJoinError: String?
+    var tokens: AddressTokens
+    var random: SplitMix64
+    var lookups: [UInt64: RunningLookup] = [:]
+    var outstanding: [UInt64: Outstanding] = [:]
+    var heldTokens: [PeerAddress: HeldToken] = [:]
+    var seeds: [PeerAddress] = []
+    var savedContacts: [WireContact] = []
+    var failedJoinAttempts = 0
+
+    public init(identity: PublicKey, config: Config = Config(), seed: UInt64, nowMs: UInt64) {
+        self.identity = identity
+        ownID = identity.nodeID
+        self.config = config
+        var random = SplitMix64(seed: seed)
+        tokens = AddressTokens(secret: random.bytes(32), rotationMs: config.tokenRotationMs)
+        self.random = random
+        table = RoutingTable(ownID: ownID, config: config.routing, nowMs: nowMs)
+        records = RecordStore(config: config.records)
+    }
+
+    public var outstandingCount: Int { outstanding.count }
+    public var lookupCount: Int { lookups.count }
+    public var heldTokenCount: Int { heldTokens.count }
+
+    /// Whether a Pong with this nonce answers one of our Pings.
+    public func awaitsPong(nonce: UInt64) -> Bool {
+        switch outstanding[nonce]?.waiting {
+        case .seedPing, .livenessPing, .requesterPing: return true
+        default: return false
+        }
+    }
+
+    /// Earliest time something times out, so the shell can wake then.
+    public var nextDeadlineMs: UInt64? {
+        var deadline = outstanding.values.map { $0.sentMs + config.requestTimeoutMs }.min()
+        for running in lookups.values {
+            if let next = running.lookup.nextDeadlineMs { deadline = min(deadline ?? next, next) }
+        }
+        if case let .waitingToRetry(_, at) = joinState { deadline = min(deadline ?? at, at) }
+        return deadline
+    }
+
+    // MARK: Join
+
+    /// Starts joining from bootstrap addresses and saved contacts (address book); either may be
+    /// empty. Retries with back-off until some seed answers.
+    public mutating func join(bootstrap: [PeerAddress], saved: [WireContact], nowMs: UInt64) -> [Effect] {
+        seeds = Array(bootstrap.prefix(config.maxSeeds))
+        savedContacts = Array(saved.filter { $0.publicKey != identity }.prefix(config.maxSeeds))
+        failedJoinAttempts = 0
+        return startJoinAttempt(nowMs: nowMs)
+    }
+
+    mutating func startJoinAttempt(nowMs: UInt64) -> [Effect] {
+        let attempt = failedJoinAttempts + 1
+        var targets = Set<PeerAddress>()
+        var effects: [Effect] = []
+        for address in seeds + savedContacts.map(\.address) + table.allContacts.map(\.address)
+        where targets.count < config.maxSeeds && targets.insert(address).inserted {
+            effects += ping(address, waiting: .seedPing, nowMs: nowMs)
+        }
+        if targets.isEmpty {
+            return joinAttemptFailed(reason: "no bootstrap peers and no saved contacts", nowMs: nowMs)
+        }
+        joinState = .contactingSeeds(attempt: attempt)
+        return effects
+    }
+
+    mutating func joinAttemptFailed(reason: String, nowMs: UInt64) -> [Effect] {
+        failedJoinAttempts += 1
+        let shift = UInt64(min(failedJoinAttempts - 1, 30))
+        let base = min(config.joinRetryMaxMs, config.joinRetryBaseMs << shift)
+        let delay = base + random.next() % (base / 4 + 1)
+        joinState = .waitingToRetry(attempt: failedJoinAttempts, retryAtMs: nowMs + delay)
+        lastJoinError = reason
+        return [.joinFailed(attempt: failedJoinAttempts, retryInMs: delay, reason: reason)]
+    }
+
+    /// A seed answered (or the table gained a contact): look up our own id from the table.
+    mutating func seedAnswered(nowMs: UInt64) -> [Effect] {
+        guard case let .contactingSeeds(attempt) = joinState else { return [] }
+        joinState = .lookingUp(attempt: attempt)
+        return startLookup(target: ownID, purpose: .join, nowMs: nowMs)
+    }
+
+    // MARK: Caller operations
+
+    public mutating func findNode(_ target: NodeID, operation: UInt64, nowMs: UInt64) -> [Effect] {
+        startOperation(target: target, purpose: .findNode(operation: operation), nowMs: nowMs)
+    }
+
+    public mutating func get(_ key: Digest32, operation: UInt64, nowMs: UInt64) -> [Effect] {
+        if let value = records.value(for: key, nowMs: nowMs) {
+            return [.finished(DHTResult(operation: operation, kind: .get, target: key, closest: [], value: value,
+                                        storedAt: 0, hops: 0, requests: 0, startedMs: nowMs, finishedMs: nowMs,
+                                        failure: nil))]
+        }
+        return startOperation(target: NodeID(digest: key), purpose: .get(operation: operation, key: key), nowMs: nowMs)
+    }
+
+    /// Stores `value` here and at the k nodes closest to its key; the key is BLAKE2b-256(value).
+    public mutating func put(_ value: [UInt8], operation: UInt64, nowMs: UInt64) -> [Effect] {
+        let key = Blake2b.hash256(value)
+        guard value.count <= DHTLimits.maxValueSize else {
+            return [.finished(failure(.tooLarge, operation: operation, kind: .put, target: key, nowMs: nowMs))]
+        }
+        _ = records.storeLocal(value, nowMs: nowMs)
+        records.markReplicated(key, nowMs: nowMs)
+        return startOperation(target: NodeID(digest: key), purpose: .put(operation: operation, value: value),
+                              nowMs: nowMs)
+    }
+
+    mutating func startOperation(target: NodeID, purpose: DHTPurpose, nowMs: UInt64) -> [Effect] {
+        guard lookups.count < config.maxLookups else {
+            guard let (operation, kind) = purpose.operation else { return [] }
+            return [.finished(failure(.busy, operation: operation, kind: kind, target: target.digest, nowMs: nowMs))]
+        }
+        return startLookup(target: target, purpose: purpose, nowMs: nowMs)
+    }
+
+    func failure(_ reason: DHTResult.Failure, operation: UInt64, kind: DHTResult.Kind, target: Digest32,
+                 nowMs: UInt64) -> DHTResult {
+        .failed(reason, operation: operation, kind: kind, target: target, nowMs: nowMs)
+    }
+
+    // MARK: Messages
+
+    /// A DHT message, or a Pong answering one of our Pings, that passed the receive pipeline.
+    public mutating func handle(_ inbound: Inbound, nowMs: UInt64) -> [Effect] {
+        switch inbound.message {
+        case let .dht(message):
+            switch message {
+            case let .findNode(request): return answerFindNode(request, inbound, nowMs: nowMs)
+            case let .findValue(request): return answerFindValue(request, inbound, nowMs: nowMs)
+            case let .store(request): return answerStore(request, inbound, nowMs: nowMs)
+            case let .nodes(reply): return receiveNodes(reply, inbound, nowMs: nowMs)
+            case let .value(reply): return receiveValue(reply, inbound, nowMs: nowMs)
+            case let .stored(reply): return receiveStored(reply, inbound, nowMs: nowMs)
+            }
+        case let .pong(pong):
+            return receivePong(nonce: pong.nonce, inbound, nowMs: nowMs)
+        default:
+            return []
+        }
+    }
+
+    // MARK: Time
+
+    /// Timeouts, join retries, bucket refreshes, record expiry and re-replication.
+    public mutating func tick(nowMs: UInt64) -> [Effect] {
+        var effects = expireOutstanding(nowMs: nowMs)
+        for id in lookups.keys.sorted() { effects += expireLookup(id, nowMs: nowMs) }
+        switch joinState {
+        case let .waitingToRetry(_, at) where nowMs >= at:
+            effects += startJoinAttempt(nowMs: nowMs)
+        case .joined where table.count == 0:
+            effects += joinAttemptFailed(reason: "routing table emptied", nowMs: nowMs)
+        case .joined:
+            effects += maintain(nowMs: nowMs)
+        default:
+            break
+        }
+        _ = records.expire(nowMs: nowMs)
+        return effects
+    }
+
+    mutating func maintain(nowMs: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        var budget = config.maintenanceLookupsPerTick
+        for bucket in table.bucketsNeedingRefresh(nowMs: nowMs) where budget > 0 && lookups.count < config.maxLookups / 2 {
+            budget -= 1
+            let target = table.refreshTarget(forBucket: bucket, randomBytes: random.bytes(32))
+            effects += startLookup(target: target, purpose: .refresh, nowMs: nowMs)
+        }
+        for record in records.dueForReplication(nowMs: nowMs, limit: max(budget, 0))
+        where lookups.count < config.maxLookups / 2 {
+            records.markReplicated(record.key, nowMs: nowMs)
+            effects += startLookup(target: NodeID(digest: record.key), purpose: .replicate(value: record.value),
+                                   nowMs: nowMs)
+        }
+        return effects
+    }
+
+    // MARK: Sending
+
+    mutating func newRequestID() -> UInt64 {
+        var id = random.next()
+        while outstanding[id] != nil { id = random.next() }
+        return id
+    }
+
+    /// Records an outstanding request, first dropping the oldest when the table is full (it then
+    /// counts as timed out at the next tick of its owner; the table stays bounded).
+    mutating func track(_ id: UInt64, _ waiting: Waiting, address: PeerAddress, nowMs: UInt64) {
+        if outstanding.count >= config.maxOutstanding,
+           let oldest = outstanding.min(by: { ($0.value.sentMs, $0.key) < ($1.value.sentMs, $1.key) }) {
+            outstanding[oldest.key] = nil
+        }
+        outstanding[id] = Outstanding(waiting: waiting, address: address, sentMs: nowMs)
+    }
+
+    mutating func ping(_ address: PeerAddress, waiting: Waiting, nowMs: UInt64) -> [Effect] {
+        let nonce = newRequestID()
+        track(nonce, waiting, address: address, nowMs: nowMs)
+        return [.send(.ping(Ping(nonce: nonce)), to: address)]
+    }
+
+    mutating func header(for address: PeerAddress, id: UInt64, nowMs: UInt64) -> (DHTRequestHeader, padding: Int) {
+        if let held = heldTokens[address], nowMs < held.receivedMs + config.heldTokenLifetimeMs {
+            return (DHTRequestHeader(requestID: id, serverMode: serverMode, token: held.token), 0)
+        }
+        return (DHTRequestHeader(requestID: id, serverMode: serverMode), config.unprovenPadding)
+    }
+
+    mutating func holdToken(_ token: [UInt8], from address: PeerAddress, nowMs: UInt64) {
+        guard token.count == DHTLimits.tokenSize else { return }
+        if heldTokens[address] == nil, heldTokens.count >= config.maxHeldTokens,
+           let oldest = heldTokens.min(by: { ($0.value.receivedMs, $0.key) < ($1.value.receivedMs, $1.key) }) {
+            heldTokens[oldest.key] = nil
+        }
+        heldTokens[address] = HeldToken(token: token, receivedMs: nowMs)
+    }
+
+    /// Applies routing-table effects: liveness Pings go out, the rest is reported.
+    mutating func routed(_ effects: [RoutingTable.Effect], nowMs: UInt64) -> [Effect] {
+        var out: [Effect] = []
+        for effect in effects {
+            switch effect {
+            case let .ping(contact): out += ping(contact.address, waiting: .livenessPing(contact.id), nowMs: nowMs)
+            case let .added(contact): out.append(.contactAdded(contact))
+            case let .evicted(contact): out.append(.contactEvicted(contact))
+            case let .refused(id, reason): out.append(.refused(id, reason))
+            }
+        }
+        return out
+    }
+
+    /// A contact proved itself by answering one of our requests.
+    mutating func answered(_ inbound: Inbound, nowMs: UInt64) -> [Effect] {
+        routed(table.recordAnswer(from: inbound.sender, at: inbound.source, nowMs: nowMs), nowMs: nowMs)
+    }
+}
+
+extension DHTPurpose {
+    /// The caller's operation id and kind, nil for maintenance lookups.
+    var operation: (UInt64, DHTResult.Kind)? {
+        switch self {
+        case let .findNode(operation): return (operation, .findNode)
+        case let .get(operation, _): return (operation, .get)
+        case let .put(operation, _): return (operation, .put)
+        case .join, .refresh, .replicate: return nil
+        }
+    }
+}
