@@ -85,7 +85,8 @@ let package = Package(
         .target(
             name: "PRSMSim",
             dependencies: [
-                "PRSMNode", "CSodium",
+                "PRSMNode", "CSodium", "PRSMTransportNIO",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -6,7 +6,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that write one JSON object (fields in docs/bench.md). Run release builds.",
-        subcommands: [CryptoBenchCommand.self, SimBenchCommand.self, DHTBenchCommand.self])
+        subcommands: [CryptoBenchCommand.self, SimBenchCommand.self, DHTBenchCommand.self,
+                      DHTLoopbackBenchCommand.self])
 }
 
 /// Where a report goes: the --json file, and always a copy on standard output.
@@ -96,4 +97,62 @@ struct DHTBenchCommand: ParsableCommand {
         bench.seed = seed
         try output.write(bench.run())
     }
+}
+
+struct DHTLoopbackBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dht-loopback",
+        abstract: "Real nodes on real UDP sockets (127.X.Y.1 each) in one process: join, put and get latency and rate.")
+
+    @Option(help: "Node counts, comma separated.") var nodes = "50,500"
+    @Option(help: "Kademlia k.") var k = 20
+    @Option(help: "Puts per run (from random nodes).") var puts = 50
+    @Option(name: .customLong("gets"), help: "Gets run one at a time.") var sequentialGets = 200
+    @Option(name: .customLong("concurrent-gets"), help: "Gets run --concurrency at a time.") var concurrentGets = 640
+    @Option(help: "Gets in flight at once in the concurrent phase.") var concurrency = 32
+    @Option(name: .customLong("join-batch"), help: "Nodes started together after the seed.") var joinBatch = 10
+    @Option(name: .customLong("join-gap-ms"), help: "Pause between join batches.") var joinGapMs: UInt64 = 100
+    @OptionGroup var output: ReportOutput
+
+    func run() throws {
+        let counts = nodes.split(separator: ",").compactMap { Int($0) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 2 && $0 <= 60_000 }) else {
+            throw ValidationError("--nodes takes counts between 2 and 60000, e.g. 50,500")
+        }
+        guard (1...64).contains(k), puts >= 1, sequentialGets >= 0, concurrentGets >= 0, concurrency >= 1, joinBatch >= 1 else {
+            throw ValidationError("--k must be 1…64, --puts, --concurrency and --join-batch ≥ 1, gets ≥ 0")
+        }
+        var bench = DHTLoopbackBench()
+        bench.nodeCounts = counts
+        bench.k = k
+        bench.puts = puts
+        bench.sequentialGets = sequentialGets
+        bench.concurrentGets = concurrentGets
+        bench.concurrency = concurrency
+        bench.joinBatch = joinBatch
+        bench.joinGapMs = joinGapMs
+        // The root command is synchronous: run the bench on the cooperative pool and wait here
+        // (the nodes run on NIO's event loops, never on this thread).
+        let outcome = BlockingResult<BenchReport>()
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            do { outcome.set(.success(try await bench.run())) } catch { outcome.set(.failure(error)) }
+            finished.signal()
+        }
+        finished.wait()
+        switch outcome.get() {
+        case let .success(report): try output.write(report)
+        case let .failure(error): throw ValidationError("dht-loopback: \(error)")
+        case nil: throw ValidationError("dht-loopback: the bench ended without a report")
+        }
+    }
+}
+
+/// A result handed from a task to the thread blocked on it.
+final class BlockingResult<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<Value, any Error>?
+
+    func set(_ value: Result<Value, any Error>) { lock.withLock { result = value } }
+    func get() -> Result<Value, any Error>? { lock.withLock { result } }
 }

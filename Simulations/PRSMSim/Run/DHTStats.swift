@@ -17,6 +17,8 @@ public final class DHTStats: @unchecked Sendable {
     public internal(set) var putsStarted = 0
     /// Nodes that reported joining at least once.
     public internal(set) var joined = Set<Int>()
+    /// How many times each node reported joining (a restarted node joins again).
+    public internal(set) var joins: [Int: Int] = [:]
 
     func add(_ sample: Sample) { samples.append(sample) }
 

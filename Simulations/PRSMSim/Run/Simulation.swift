@@ -138,6 +138,8 @@ public final class Simulation: @unchecked Sendable {
         switch sim.spec.behaviour {
         case .skipReplayCheck?: options.pipeline.replay.windowSize = 0
         case .unboundedTables?: options.peers.maxPeers = .max
+        case .dhtTrustHearsay?: options.dht.brokenVariant = .trustHearsay
+        case .dhtStoreStorm?: options.dht.brokenVariant = .storeOnEveryReply
         case .silent?, .amnesiac?, nil: break
         }
         let index = sim.index
@@ -287,6 +289,7 @@ public final class Simulation: @unchecked Sendable {
         case let .dhtJoined(contacts):
             world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
             dhtStats.joined.insert(index)
+            dhtStats.joins[index, default: 0] += 1
         }
     }
 

@@ -66,6 +66,10 @@ public enum Behaviour: String, Sendable, CaseIterable {
     case unboundedTables = "unbounded-tables"
     /// Forgets its saved state on restart (its store is wiped).
     case amnesiac
+    /// Puts contacts it only heard about into its routing table (they never answered it).
+    case dhtTrustHearsay = "dht-trust-hearsay"
+    /// Re-sends every record it holds to every node that answers it (a store storm).
+    case dhtStoreStorm = "dht-store-storm"
 }
 
 public struct LinkModel: Sendable, Equatable {

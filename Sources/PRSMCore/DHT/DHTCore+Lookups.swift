@@ -71,6 +71,7 @@ extension DHTCore {
         }
         running.lookup.recordAnswer(from: from, contacts: contacts)
         lookups[lookupID] = running
+        effects += brokenVariantEffects(contacts, inbound, token: reply.token, nowMs: nowMs)
         effects += advance(lookupID, nowMs: nowMs)
         return effects
     }
@@ -266,5 +267,25 @@ extension DHTCore {
             effects += startLookup(target: target, purpose: .refresh, nowMs: nowMs)
         }
         return effects
+    }
+
+    /// What a deliberately broken variant does on a Nodes reply (nothing for a correct node).
+    mutating func brokenVariantEffects(_ contacts: [Contact], _ inbound: Inbound, token: [UInt8],
+                                       nowMs: UInt64) -> [Effect] {
+        switch config.brokenVariant {
+        case nil:
+            return []
+        case .trustHearsay?:
+            return contacts.flatMap {
+                routed(table.recordAnswer(from: $0.publicKey, at: $0.address, nowMs: nowMs), nowMs: nowMs)
+            }
+        case .storeOnEveryReply?:
+            return records.keys.compactMap { key in
+                records.value(for: key, nowMs: nowMs).map { value in
+                    let header = DHTRequestHeader(requestID: random.next(), serverMode: serverMode, token: token)
+                    return .send(.dht(.store(StoreRequest(header: header, value: value))), to: inbound.source)
+                }
+            }
+        }
     }
 }

@@ -38,7 +38,18 @@ public struct DHTCore: Sendable {
         /// are sent a STORE, at most this many.
         public var maxRepairStores = 3
         public var tokenRotationMs: UInt64 = 300_000
+        /// A deliberately broken variant, so the simulator can show its DHT checkers fail.
+        /// Never set in a real node.
+        public var brokenVariant: BrokenVariant?
         public init() {}
+    }
+
+    /// Mistakes measured in a popular Python Kademlia, reproduced on purpose for checker tests.
+    public enum BrokenVariant: Sendable, Equatable {
+        /// Contacts named in a Nodes reply enter the table without ever answering us.
+        case trustHearsay
+        /// Every reply triggers a STORE of every record we hold to the replier (a store storm).
+        case storeOnEveryReply
     }
 
     public enum Effect: Equatable, Sendable {

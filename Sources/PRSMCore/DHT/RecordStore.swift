@@ -98,7 +98,7 @@ public struct RecordStore: Sendable {
         }
 
         if count(from: publisher) >= config.maxRecordsPerPeer { return .peerQuotaFull }
-        guard true else {
+        guard localCount + 1 <= config.maxRecords, localBytes + value.count <= config.maxBytes else {
             return .storeFull
         }
         makeRoom(for: value.count)

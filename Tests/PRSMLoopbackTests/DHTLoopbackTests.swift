@@ -1,0 +1,349 @@
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import PRSMNode
+import PRSMTransportNIO
+import Synchronization
+import Testing
+
+/// Kademlia on real sockets: 64 `Node` actors in this process (k = 4), each on its own UDP socket
+/// at its own 127.31.Y.1 (a /24 per node, so the per-prefix limits of the routing table and the
+/// receive pipeline see distinct networks), all joining through one seed. Then every node finds
+/// every other, puts and gets from random nodes succeed, and after the holders of one value are
+/// stopped except one, the value is still found and re-replicated.
+@Suite("DHT over loopback UDP", .timeLimit(.minutes(3)))
+struct DHTLoopbackTests {
+    static let nodeCount = 64
+    static let k = 4
+    static let puts = 10
+    /// Nodes started together; the next batch starts after `batchGap`.
+    static let batchSize = 8
+    static let batchGap = Duration.milliseconds(100)
+    /// Short, so the surviving holder re-replicates within the test (the default is an hour).
+    static let republishIntervalMs: UInt64 = 2_000
+
+    static func options(key: SigningKey, bootstrap: [PeerAddress]) -> Node.Options {
+        var options = Node.Options(identity: key, genesis: Devnet.genesis)
+        options.bootstrap = bootstrap
+        options.tickMs = 100
+        options.dht.routing.k = k
+        options.dht.lookup.k = k
+        options.dht.requestTimeoutMs = 500
+        options.dht.lookup.requestTimeoutMs = 500
+        options.dht.joinRetryBaseMs = 250
+        options.dht.joinRetryMaxMs = 2_000
+        options.dht.records.republishIntervalMs = republishIntervalMs
+        return options
+    }
+
+    static func address(_ index: Int) -> PeerAddress {
+        .ipv4(127, UInt8(31 + index / 250), UInt8(1 + index % 250), 1, port: 0)
+    }
+
+    @Test func nodesJoinFindEachOtherStoreAndReReplicateOverLoopbackUDP() async throws {
+        try await withTaskExecutorPreference(DriverExecutor.shared) { try await scenario() }
+    }
+
+    func scenario() async throws {
+        let start = ContinuousClock.now
+        let dropsBefore = DHTLoopbackWait.UDPCounters.read()
+        let nodes = DHTLoopbackNodes()
+        let outcome: Result<Void, any Error>
+        do {
+            try await drive(nodes)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        let stopped = await DHTLoopbackWait.bounded(.seconds(20)) { await nodes.stopAll() }
+        #expect(stopped != nil, "every node stopped within 20 s")
+        if let before = dropsBefore, let after = DHTLoopbackWait.UDPCounters.read() {
+            print("DHTLoopbackTests: kernel UDP RcvbufErrors +\(after.rcvbufErrors - before.rcvbufErrors), "
+                  + "InErrors +\(after.inErrors - before.inErrors) during the test (whole host)")
+        }
+        print("DHTLoopbackTests: total \(ContinuousClock.now - start)")
+        try outcome.get()
+    }
+
+    func drive(_ nodes: DHTLoopbackNodes) async throws {
+        // 1. The seed, then the others through it, a batch at a time.
+        let phase = ContinuousClock.now
+        let seed = try await DHTLoopbackNode(index: 0, options: Self.options(key: .generate(), bootstrap: []))
+        nodes.add(seed)
+        for batchStart in stride(from: 1, to: Self.nodeCount, by: Self.batchSize) {
+            for index in batchStart..<min(batchStart + Self.batchSize, Self.nodeCount) {
+                nodes.add(try await DHTLoopbackNode(
+                    index: index, options: Self.options(key: .generate(), bootstrap: [seed.address])))
+            }
+            try? await Task.sleep(for: Self.batchGap)
+        }
+        let all = nodes.live
+        try #require(all.count == Self.nodeCount)
+        try #require(Set(all.map { $0.address.hostBytes }).count == Self.nodeCount, "one address per node")
+
+        let joined = await DHTLoopbackWait.until(.seconds(30)) {
+            for node in all where await node.node.dhtJoinState != .joined { return false }
+            return true
+        }
+        if !joined {
+            var states: [String] = []
+            for node in all { states.append("\(node.index):\(await node.node.dhtJoinState.label)") }
+            Issue.record("not every node joined within 30 s: \(states.filter { !$0.hasSuffix(":joined") })")
+        }
+        try #require(joined)
+        print("DHTLoopbackTests: \(Self.nodeCount) nodes started and joined in \(ContinuousClock.now - phase)")
+
+        // 2. Every node finds every other (FIND_NODE's k closest include the target itself).
+        try await findAllPairs(all)
+
+        // 3. Puts from random nodes, each got from another random node.
+        var generator = SystemRandomNumberGenerator()
+        var keys: [Digest32] = []
+        let putPhase = ContinuousClock.now
+        for round in 0..<Self.puts {
+            let value = Array("dht-loopback value \(round) ".utf8) + (0..<48).map { _ in UInt8.random(in: 0...255) }
+            let key = Blake2b.hash256(value)
+            let putter = all.randomElement(using: &generator)!
+            let put = try #require(await DHTLoopbackWait.bounded(.seconds(10)) { await putter.node.dhtPut(value) },
+                                   "put \(round) from node \(putter.index) did not finish within 10 s")
+            #expect(put.succeeded && put.storedAt >= 1,
+                    "put \(round) from node \(putter.index): \(put.failure?.rawValue ?? "ok"), stored at \(put.storedAt)")
+            let getter = all.filter { $0.index != putter.index }.randomElement(using: &generator)!
+            let get = try #require(await DHTLoopbackWait.bounded(.seconds(10)) { await getter.node.dhtGet(key) },
+                                   "get \(round) from node \(getter.index) did not finish within 10 s")
+            #expect(get.value == value, "get \(round) from node \(getter.index): \(get.failure?.rawValue ?? "wrong value")")
+            keys.append(key)
+        }
+        print("DHTLoopbackTests: \(Self.puts) puts and gets in \(ContinuousClock.now - putPhase)")
+
+        // 4. Stop every holder of one value but one; the value is still found, then copied again.
+        try await reReplication(of: keys[0], nodes: nodes)
+    }
+
+    /// Every ordered pair: each node looks up every other node's id, all nodes at once, each
+    /// node one lookup at a time. A miss is retried once (and counted).
+    func findAllPairs(_ all: [DHTLoopbackNode]) async throws {
+        let phase = ContinuousClock.now
+        let targets = all.map { ($0.index, $0.id) }
+        let results = await DHTLoopbackWait.bounded(.seconds(90)) {
+            await withTaskGroup(of: (lookups: Int, firstMisses: [String], misses: [String]).self) { group in
+                for node in all {
+                    group.addTask {
+                        var lookups = 0
+                        var firstMisses: [String] = []
+                        var misses: [String] = []
+                        for (index, id) in targets where index != node.index {
+                            var found = false
+                            for attempt in 0..<2 where !found {
+                                lookups += 1
+                                let result = await DHTLoopbackWait.bounded(.seconds(10)) { await node.node.dhtFindNode(id) }
+                                found = result?.closest.contains { $0.id == id } ?? false
+                                if !found && attempt == 0 { firstMisses.append("\(node.index)→\(index)") }
+                            }
+                            if !found { misses.append("\(node.index)→\(index)") }
+                        }
+                        return (lookups, firstMisses, misses)
+                    }
+                }
+                return await group.reduce(into: (0, [String](), [String]())) {
+                    $0.0 += $1.lookups
+                    $0.1 += $1.firstMisses
+                    $0.2 += $1.misses
+                }
+            }
+        }
+        let (lookups, firstMisses, misses) = try #require(results, "the all-pairs FIND_NODE round did not end within 90 s")
+        let pairs = all.count * (all.count - 1)
+        print("DHTLoopbackTests: \(pairs) pairs, \(lookups) FIND_NODE lookups in \(ContinuousClock.now - phase); "
+              + "missed first time: \(firstMisses.count), after a retry: \(misses.count)")
+        #expect(misses.isEmpty, "\(misses.count) of \(pairs) pairs not found: \(misses.prefix(20))")
+    }
+
+    func reReplication(of key: Digest32, nodes: DHTLoopbackNodes) async throws {
+        let all = nodes.live
+        var holders: [DHTLoopbackNode] = []
+        for node in all where await node.node.dhtHolds(key) { holders.append(node) }
+        try #require(holders.count >= 2, "the value is held by \(holders.count) node(s)")
+        // The survivor: the holder farthest from the key among the k nodes closest to it, so the
+        // lookups of the get still reach it once the nearer holders are gone.
+        let target = NodeID(digest: key)
+        let closest = all.sorted { $0.id.distance(to: target) < $1.id.distance(to: target) }.prefix(Self.k)
+        let holderIndices = Set(holders.map(\.index))
+        let survivor = try #require(closest.last(where: { holderIndices.contains($0.index) }),
+                                    "none of the k nodes closest to the key holds it")
+        let victims = holders.filter { $0.index != survivor.index }
+        let ranks = Dictionary(uniqueKeysWithValues: all.sorted { $0.id.distance(to: target) < $1.id.distance(to: target) }
+            .enumerated().map { ($1.index, $0) })
+        print("DHTLoopbackTests: key \(key.hex.prefix(12)) held by nodes at distance ranks "
+              + "\(holders.map { ranks[$0.index]! }.sorted()); keeping rank \(ranks[survivor.index]!), stopping \(victims.count)")
+        let stoppedAll = await DHTLoopbackWait.bounded(.seconds(15)) {
+            await withTaskGroup(of: Void.self) { group in
+                for victim in victims { group.addTask { await nodes.stop(victim) } }
+            }
+        }
+        try #require(stoppedAll != nil, "the holders did not stop within 15 s")
+
+        func liveHolders() async -> [Int] {
+            var indices: [Int] = []
+            for node in nodes.live where await node.node.dhtHolds(key) { indices.append(node.index) }
+            return indices
+        }
+        let afterStop = await liveHolders()
+        let stoppedAt = ContinuousClock.now
+
+        var generator = SystemRandomNumberGenerator()
+        let getter = nodes.live.filter { $0.index != survivor.index && !afterStop.contains($0.index) }
+            .randomElement(using: &generator)!
+        let get = try #require(await DHTLoopbackWait.bounded(.seconds(15)) { await getter.node.dhtGet(key) },
+                               "the get after the stop did not finish within 15 s")
+        #expect(get.value != nil && Blake2b.hash256(get.value ?? []) == key,
+                "node \(getter.index) could not get the value from the survivor: \(get.failure?.rawValue ?? "wrong value")")
+        let afterGet = await liveHolders()
+
+        var holdersNow = afterGet
+        let reReplicated = await DHTLoopbackWait.until(.seconds(15)) {
+            holdersNow = await liveHolders()
+            return holdersNow.count >= 2
+        }
+        let mechanism = get.storedAt > 0 ? "the get's repair STOREs" : "the survivor's republish (every \(Self.republishIntervalMs) ms)"
+        print("DHTLoopbackTests: live holders after the stop \(afterStop.count), after the get \(afterGet.count) "
+              + "(get: \(get.requests) requests, \(get.storedAt) repair stores confirmed, "
+              + "\(get.finishedMs - get.startedMs) ms), \(holdersNow.count) within \(ContinuousClock.now - stoppedAt) "
+              + "of the stop — re-replicated by \(mechanism)")
+        #expect(afterStop == [survivor.index], "only the survivor holds the value after the stop: \(afterStop)")
+        #expect(reReplicated, "the value is held by \(holdersNow.count) live node(s) 15 s after the get, not ≥ 2")
+    }
+}
+
+// MARK: - nodes
+
+/// One node: the real `Node` actor on an event loop of the NIO singleton group, on its own UDP socket.
+final class DHTLoopbackNode: Sendable {
+    private final class Flag: Sendable { let stopped = Mutex(false) }
+
+    let index: Int
+    let id: NodeID
+    let node: Node
+    let udp: UDPTransport
+    private let flag = Flag()
+    private let runner: Task<Void, Never>
+
+    init(index: Int, options: Node.Options) async throws {
+        self.index = index
+        id = options.identity.publicKey.nodeID
+        udp = try await UDPTransport.bind(DHTLoopbackTests.address(index))
+        var logger = Logger(label: "dht-loopback.\(index)")
+        logger.logLevel = .error
+        let node = Node(options: options, transport: udp, clock: SystemClock(), random: SystemRandom(),
+                        metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
+                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
+        self.node = node
+        let flag = flag
+        runner = Task {
+            await node.run()
+            flag.stopped.withLock { $0 = true }
+        }
+    }
+
+    var address: PeerAddress { udp.localAddress }
+    var isStopped: Bool { flag.stopped.withLock { $0 } }
+
+    /// Closes the socket (which ends `run()`) and waits at most 5 s for the node to stop.
+    func stop() async {
+        await udp.close()
+        if await !DHTLoopbackWait.until(.seconds(5), { self.isStopped }) {
+            Issue.record("node \(index) did not stop within 5 s of its socket closing")
+            runner.cancel()
+        }
+    }
+}
+
+/// The nodes started so far; stopped ones leave `live`.
+final class DHTLoopbackNodes: Sendable {
+    private let nodes = Mutex<[DHTLoopbackNode]>([])
+
+    var live: [DHTLoopbackNode] { nodes.withLock { $0 } }
+
+    func add(_ node: DHTLoopbackNode) { nodes.withLock { $0.append(node) } }
+
+    func stop(_ node: DHTLoopbackNode) async {
+        nodes.withLock { $0.removeAll { $0.index == node.index } }
+        await node.stop()
+    }
+
+    func stopAll() async {
+        let all = nodes.withLock { nodes in
+            defer { nodes = [] }
+            return nodes
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for node in all { group.addTask { await node.stop() } }
+        }
+    }
+}
+
+// MARK: - bounded waiting
+
+/// The first of a result and a timeout resumes the continuation; the other is ignored.
+private final class FirstOf<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value?, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value?, Never>) { self.continuation = Mutex(continuation) }
+
+    func resume(_ value: Value?) {
+        let waiting = continuation.withLock { continuation in
+            defer { continuation = nil }
+            return continuation
+        }
+        waiting?.resume(returning: value)
+    }
+}
+
+/// Bounded waiting for the DHT loopback suite: every await there has its own deadline.
+enum DHTLoopbackWait {
+    /// `body`'s result, or nil when `limit` passes first (the body then runs on, unawaited).
+    static func bounded<Value: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> Value) async -> Value? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
+            let first = FirstOf(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                first.resume(nil)
+            }
+            Task {
+                let value = await body()
+                first.resume(value)
+                timer.cancel()
+            }
+        }
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `limit` passes; returns its last value.
+    static func until(_ limit: Duration, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return await condition()
+    }
+
+    /// The host's UDP counters from /proc/net/snmp (all sockets, not only the test's).
+    struct UDPCounters {
+        let inErrors: Int
+        let rcvbufErrors: Int
+
+        static func read() -> UDPCounters? {
+            guard let text = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return nil }
+            let lines = text.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
+            guard lines.count >= 2 else { return nil }
+            let names = lines[0].split(separator: " ").dropFirst().map(String.init)
+            let values = lines[1].split(separator: " ").dropFirst().compactMap { Int($0) }
+            guard names.count == values.count else { return nil }
+            let fields = Dictionary(uniqueKeysWithValues: zip(names, values))
+            guard let inErrors = fields["InErrors"], let rcvbuf = fields["RcvbufErrors"] else { return nil }
+            return UDPCounters(inErrors: inErrors, rcvbufErrors: rcvbuf)
+        }
+    }
+}
