@@ -65,6 +65,7 @@ extension Node {
                 pendingOperations.removeValue(forKey: result.operation)?.resume(returning: result)
             case let .joined(contacts):
                 logger.info("joined the DHT", metadata: ["dht.contacts": "\(contacts)"])
+                checkReachability()
                 options.observer?(.dhtJoined(contacts: contacts))
                 eventSink.yield(.dhtJoined(contacts: contacts))
             case let .joinFailed(attempt, retryInMs, reason):
@@ -73,14 +74,27 @@ extension Node {
                 ])
                 eventSink.yield(.dhtJoinFailed(attempt: attempt, retryInMs: retryInMs, reason: reason))
             case let .contactAdded(contact):
+                let known = peers.knownPeers.contains { $0.key == contact.publicKey && $0.address == contact.address }
                 peers.noteContact(contact.publicKey, at: contact.address, nowMs: clock.nowMs)
+                // A new contact gets our Hello: roles, listen addresses, and the address it sees us at.
+                if !known { apply(peers.startHandshake(to: contact.address, nowMs: clock.nowMs)) }
             case .contactEvicted, .refused:
                 break
             case let .ignored(reason):
                 countDrop(reason)
             case let .misbehaved(key, detail):
                 logger.notice("peer misbehaved", metadata: ["peer.key": "\(key)", "detail": "\(detail)"])
+                apply(peers.recordInvalidMessage(from: key, nowMs: clock.nowMs))
             }
         }
+    }
+
+    /// Asks three contacts to have a third party dial us back (AutoNAT): a node nobody can reach
+    /// unsolicited switches the DHT to client mode.
+    func checkReachability() {
+        let helpers = dht.table.closest(to: identity.nodeID, count: 3).map(\.address)
+        guard !helpers.isEmpty else { return }
+        let nonces = helpers.map { _ in nextRandom() }
+        apply(peers.startReachabilityCheck(via: helpers, nonces: nonces, nowMs: clock.nowMs))
     }
 }

@@ -147,6 +147,11 @@ public actor Node {
     /// Admits one datagram and applies what it causes. Synchronous by design.
     public func receive(_ datagram: InboundDatagram) {
         let now = clock.nowMs
+        // A banned address costs one table lookup, before any parsing or signature check.
+        if peers.isBanned(address: datagram.source, nowMs: now) {
+            countDrop(.banned)
+            return
+        }
         let outcome = pipeline.receive(datagram.bytes, from: datagram.source, nowMs: now)
         if let cpu = options.cpu {
             cpu(.bytes(datagram.bytes.readableBytes))
@@ -156,6 +161,8 @@ public actor Node {
             }
         }
         switch outcome {
+        case let .accepted(inbound) where peers.isBanned(key: inbound.sender, nowMs: now):
+            countDrop(.banned)
         case let .accepted(inbound):
             options.observer?(.accepted(sender: inbound.sender, sequence: inbound.envelope.sequence,
                                         timestamp: inbound.envelope.timestamp, kind: inbound.envelope.kind))
@@ -171,8 +178,12 @@ public actor Node {
             }
         case let .dropped(reason):
             countDrop(reason)
+            if reason == .rateLimited || reason == .prefixRateLimited {
+                apply(peers.recordRateLimited(source: datagram.source, nowMs: now))
+            }
         case let .rejected(reason, sender):
             countDrop(reason)
+            apply(peers.recordInvalidMessage(from: sender, nowMs: now))
             logger.debug("rejected signed message", metadata: ["peer.key": "\(sender)", "reason": "\(reason.rawValue)"])
         }
     }
@@ -281,17 +292,13 @@ public actor Node {
         metrics.countDrop(reason)
     }
 
-    private func apply(_ effects: [PeerCore.Effect]) {
+    func nextRandom() -> UInt64 { random.next() }
+
+    func apply(_ effects: [PeerCore.Effect]) {
         for effect in effects {
             switch effect {
             case let .send(message, address):
-                let now = clock.nowMs
-                let sequenceNumber = sequence.next(nowMs: now)
-                guard reserveSequences(through: sequenceNumber) else { continue }
-                let bytes = Envelope.seal(message, networkID: networkID, key: options.identity,
-                                          sequence: sequenceNumber, timestamp: now)
-                options.cpu?(.sign)
-                transport.send(bytes, to: address)
+                sendSigned(message, to: address)
             case let .pingAnswered(reply):
                 metrics.countPingAnswered()
                 eventSink.yield(.pingAnswered(reply))
@@ -304,7 +311,7 @@ public actor Node {
                     "peer.key": "\(peer)", "peer.address": "\(address)", "peer.observed": "\(observedAddress)",
                 ])
             case let .handshakeRefused(sender, address, reason):
-                countDrop(.unexpected)
+                countDrop(.handshakeRefused)
                 logger.notice("handshake refused", metadata: [
                     "peer.key": "\(sender)", "peer.address": "\(address)", "reason": "\(reason.rawValue)",
                 ])
@@ -322,6 +329,8 @@ public actor Node {
                 }
             case let .reachabilityChanged(status):
                 logger.info("reachability changed", metadata: ["reachability": "\(status.rawValue)"])
+                // Unreachable nodes use the DHT as clients: they ask, but nobody adds them.
+                dht.serverMode = peers.serverMode
             case let .addressConfirmed(address):
                 logger.info("public address confirmed", metadata: ["address": "\(address)"])
             }

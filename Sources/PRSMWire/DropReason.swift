@@ -17,4 +17,8 @@ public enum DropReason: String, CaseIterable, Sendable, Codable {
     case malformedPayload = "malformed-payload"
     /// Valid, but not something this node handles in its state (e.g. an unsolicited Pong).
     case unexpected = "unexpected"
+    /// From an IP address or key this node banned for misbehaving (decided by the node, not the pipeline).
+    case banned = "banned"
+    /// A Hello for another network or protocol version (decided by the node).
+    case handshakeRefused = "handshake-refused"
 }

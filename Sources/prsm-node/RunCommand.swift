@@ -56,6 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = Node.Options(identity: identity, genesis: genesis)
         options.pipeline = config.pipelineConfig(networkID: genesis.networkID)
         options.peers.maxPeers = config.maxPeers
+        options.peers.roles = (try? Roles(names: config.roles)) ?? [.client]
         options.dht = config.dhtConfig
         options.bootstrap = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),

@@ -31,10 +31,12 @@ extension DHTCore {
         handle(sealedInbound(message, from: peer.key, at: peer.address).inbound, nowMs: nowMs)
     }
 
-    /// Joins through `peers`, which answer the Pings and the join lookup (with `contacts` each).
-    mutating func joinScripted(_ peers: [ScriptedPeer], contacts: [WireContact] = [], nowMs: UInt64) -> [Effect] {
+    /// Joins through `bootstrap` (all of `peers` by default); `peers` answer the Pings and any
+    /// FIND_NODE (with `contacts` and `token`).
+    mutating func joinScripted(_ peers: [ScriptedPeer], through bootstrap: [ScriptedPeer]? = nil,
+                               contacts: [WireContact] = [], token: [UInt8] = [], nowMs: UInt64) -> [Effect] {
         var all: [Effect] = []
-        var pending = join(bootstrap: peers.map(\.address), saved: [], nowMs: nowMs)
+        var pending = join(bootstrap: (bootstrap ?? peers).map(\.address), saved: [], nowMs: nowMs)
         while !pending.isEmpty {
             all += pending
             var next: [Effect] = []
@@ -44,7 +46,7 @@ extension DHTCore {
                 case let .ping(ping):
                     next += receive(.pong(Pong(nonce: ping.nonce, observedAddress: to)), from: peer, nowMs: nowMs)
                 case let .dht(.findNode(request)):
-                    let reply = NodesReply(requestID: request.header.requestID, token: [], contacts: contacts)
+                    let reply = NodesReply(requestID: request.header.requestID, token: token, contacts: contacts)
                     next += receive(.dht(.nodes(reply)), from: peer, nowMs: nowMs)
                 default: break
                 }
@@ -500,7 +502,9 @@ struct DHTCoreResponderTests {
         let misaddressed = ask(padding: 0, token: nodesReply(core.receive(.dht(.findNode(FindNode(
             header: DHTRequestHeader(requestID: 4, serverMode: false), target: target, padding: 400))), from: other,
             nowMs: 5_000))!.token, id: 5)
-        #expect(misaddressed.reply.contacts.count == bare.reply.contacts.count)
+        // (Its token makes the request 20 bytes longer, so the budget grows a little.)
+        #expect(misaddressed.reply.contacts.count < 20)
+        #expect(misaddressed.replySize <= 3 * misaddressed.requestSize)
     }
 
     @Test func aValueTooLargeForTheBudgetIsNotSentToAnUnprovenRequester() {
@@ -602,6 +606,81 @@ struct DHTCoreResponderTests {
     }
 }
 
+// MARK: - Bounded bookkeeping
+
+struct DHTCoreBoundsTests {
+    /// A STORE whose bookkeeping entry `track` dropped to stay within `maxOutstanding` must not
+    /// keep its put from ever finishing.
+    @Test func aPutFinishesEvenWhenAStoreEntryWasDroppedToStayBounded() {
+        var config = DHTCore.Config.small(k: 4, alpha: 3)
+        config.maxOutstanding = 3
+        var core = DHTCore(identity: dhtTestKey(12, salt: 3).publicKey, config: config, seed: 14, nowMs: 0)
+        let peers = (1...4).map { ScriptedPeer($0, salt: 0x77) }
+        let token = [UInt8](repeating: 0x42, count: DHTLimits.tokenSize)
+        _ = core.joinScripted(peers, through: [peers[0]], contacts: peers.map(\.wire), token: token, nowMs: 0)
+        #expect(core.joinState == .joined)
+        #expect(core.table.count == 4)
+
+        var effects = core.put(Array("bounded".utf8), operation: 1, nowMs: 100)
+        var stores: [(UInt64, ScriptedPeer)] = []
+        var nowMs: UInt64 = 100
+        for _ in 0..<10 {
+            var next: [DHTCore.Effect] = []
+            for (message, to) in sends(effects) {
+                let peer = peers.first { $0.address == to }!
+                switch message {
+                case let .dht(.findNode(request)):
+                    next += core.receive(.dht(.nodes(NodesReply(requestID: request.header.requestID, token: token,
+                                                                contacts: []))), from: peer, nowMs: nowMs)
+                case let .dht(.store(request)):
+                    stores.append((request.header.requestID, peer))
+                default: break
+                }
+            }
+            effects = next
+        }
+        #expect(stores.count == 4)
+        #expect(core.outstandingCount <= 3)
+        var finished: [DHTResult] = []
+        for (id, peer) in stores {
+            let reply = StoreReply(requestID: id, token: token, status: .stored)
+            finished += finishedResults(core.receive(.dht(.stored(reply)), from: peer, nowMs: nowMs))
+        }
+        for _ in 0..<5 {
+            nowMs += 1_000
+            finished += finishedResults(core.tick(nowMs: nowMs))
+        }
+        #expect(finished.count == 1, "the put never finished")
+        #expect(finished.first?.succeeded == true)
+        #expect(finished.first.map { $0.storedAt >= 3 } == true)
+        #expect(core.lookupCount == 0)
+        #expect(core.outstandingCount == 0)
+    }
+
+    /// Requests from others while joining can push the seed Ping out of the bounded table; the
+    /// join attempt must still end (and be retried) instead of waiting forever.
+    @Test func aJoinAttemptEndsEvenWhenItsSeedPingWasDroppedToStayBounded() {
+        var config = DHTCore.Config.small(k: 4)
+        config.maxOutstanding = 2
+        var core = DHTCore(identity: dhtTestKey(13, salt: 3).publicKey, config: config, seed: 15, nowMs: 0)
+        _ = core.join(bootstrap: [PeerAddress.ipv4(192, 0, 2, 7, port: 9)], saved: [], nowMs: 0)
+        for n in 1...2 {
+            let asker = ScriptedPeer(n, salt: 0x78)
+            let request = FindNode(header: DHTRequestHeader(requestID: UInt64(n), serverMode: true), target: asker.id,
+                                   padding: 400)
+            _ = core.receive(.dht(.findNode(request)), from: asker, nowMs: UInt64(n) * 10)
+        }
+        #expect(core.outstandingCount <= 2)
+        var failures = 0
+        var nowMs: UInt64 = 0
+        for _ in 0..<10 {
+            nowMs += 500
+            failures += core.tick(nowMs: nowMs).filter { if case .joinFailed = $0 { return true } else { return false } }.count
+        }
+        #expect(failures >= 1, "the join stayed in \(core.joinState)")
+    }
+}
+
 // MARK: - Lookups against scripted peers
 
 struct DHTCoreScriptedLookupTests {
@@ -645,6 +724,7 @@ struct DHTCoreScriptedLookupTests {
     static func livenessConfig() -> DHTCore.Config {
         var config = DHTCore.Config.small(k: 1)
         config.routing.livenessCheckAfterMs = 0
+        config.lookup.k = 2
         config.lookup.requestTimeoutMs = 200
         config.lookup.maxRetries = 0
         config.requestTimeoutMs = 2_000

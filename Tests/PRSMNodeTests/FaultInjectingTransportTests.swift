@@ -78,7 +78,9 @@ struct FaultInjectingTransportTests {
     @Test func aNodeBehindTheWrapperNeitherHearsNorReachesADeniedPeer() async throws {
         let clock = ManualClock()
         let faulty = FaultInjectingTransport(wrapping: inner)
-        let node = Node(options: Node.Options(identity: .generate(), genesis: Devnet.genesis), transport: faulty,
+        var options = Node.Options(identity: .generate(), genesis: Devnet.genesis)
+        options.joinDHT = false
+        let node = Node(options: options, transport: faulty,
                         clock: clock, random: SystemRandomNumberGenerator(),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: quietLogger,
                         executor: MultiThreadedEventLoopGroup.singleton.any().executor)

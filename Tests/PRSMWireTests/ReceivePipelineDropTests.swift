@@ -50,7 +50,7 @@ struct ReceivePipelineDropTests {
             return pipeline.verdict(Fixture.sealRaw(kind: 0x00ff, payload: []))
         case .malformedPayload:
             return pipeline.verdict(Fixture.sealRaw(kind: 0x0001, payload: [1, 2, 3, 4, 5, 6, 7]))
-        case .unexpected:
+        case .unexpected, .banned, .handshakeRefused:
             return nil  // decided by the node's state, never by the pipeline
         }
     }
@@ -71,7 +71,7 @@ struct ReceivePipelineDropTests {
         #expect(DropReason.allCases.map(\.rawValue) == [
             "too-large", "too-short", "bad-magic", "bad-version", "wrong-network", "malformed-envelope",
             "rate-limited", "prefix-rate-limited", "clock-skew", "replayed", "stale-sequence", "replay-table-full",
-            "bad-signature", "unknown-kind", "malformed-payload", "unexpected",
+            "bad-signature", "unknown-kind", "malformed-payload", "unexpected", "banned", "handshake-refused",
         ])
     }
 

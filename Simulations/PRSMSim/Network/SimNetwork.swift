@@ -25,6 +25,12 @@ final class SimNetwork: @unchecked Sendable {
     /// Directed pairs (from, to) whose traffic is lost.
     private var blocked = Set<[Int]>()
     private var uplinkBusyUntilUs: [Int: UInt64] = [:]
+    /// Nodes behind a NAT: they receive a datagram only from a node they sent to within
+    /// `natMappingUs` (an endpoint-dependent filtering NAT), so nobody can reach them unsolicited.
+    var natNodes = Set<Int>()
+    let natMappingUs: UInt64 = 30_000_000
+    /// For each NAT'd node, the nodes it may hear from, and until when.
+    private var natHoles: [Int: [Int: UInt64]] = [:]
     var dropWindow = Window()
     var delayWindow = Window()
     var duplicateWindow = Window()
@@ -37,6 +43,7 @@ final class SimNetwork: @unchecked Sendable {
         var partitioned: UInt64 = 0
         var duplicated: UInt64 = 0
         var unreachable: UInt64 = 0
+        var natFiltered: UInt64 = 0
     }
 
     init(world: SimWorld, link: LinkModel, seed: UInt64) {
@@ -163,6 +170,7 @@ final class SimNetwork: @unchecked Sendable {
             world.record("net partitioned \(fromNode)->\(toNode)")
             return
         }
+        if natNodes.contains(fromNode) { natHoles[fromNode, default: [:]][toNode] = world.nowUs + natMappingUs }
         let nowMs = world.nowMs
         let loss = max(link.lossPerMillion, nowMs < dropWindow.untilMs ? dropWindow.perMillion : 0)
         if random.chance(perMillion: loss) {
@@ -194,6 +202,11 @@ final class SimNetwork: @unchecked Sendable {
             guard !blocked.contains([fromNode, toNode]), let endpoint = endpoints[destination] else {
                 stats.unreachable += 1
                 world.record("net lost-in-flight \(fromNode)->\(toNode)")
+                return
+            }
+            if natNodes.contains(toNode), (natHoles[toNode]?[fromNode] ?? 0) < world.nowUs {
+                stats.natFiltered += 1
+                world.record("net nat-filtered \(fromNode)->\(toNode)")
                 return
             }
             stats.delivered += 1

@@ -69,6 +69,7 @@ public final class Simulation: @unchecked Sendable {
                                  syncFailPerMillion: topology.storeSyncFailPerMillion)
             let node = SimNode(index: index, spec: spec, clock: SimClock(world: world, epochMs: genesis.timeMs), store: store)
             network.assign(node.address, to: index)
+            if spec.nat { network.natNodes.insert(index) }
             nodes.append(node)
         }
     }
@@ -117,7 +118,8 @@ public final class Simulation: @unchecked Sendable {
             wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
             jobsRun: world.jobsRun, traceLines: world.trace.lines, traceEvents: world.trace.count,
             network: ["sent": stats.sent, "delivered": stats.delivered, "lost": stats.lost,
-                      "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable],
+                      "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable,
+                      "nat_filtered": stats.natFiltered],
             costs: options.costs, cpuBusyNs: cpuBusyNs)
     }
 

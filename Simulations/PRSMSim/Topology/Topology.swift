@@ -49,6 +49,8 @@ public struct NodeSpec: Sendable {
     public var stake: UInt64
     public var behaviour: Behaviour?
     public var keySeed: String
+    /// Behind a NAT: reachable only by nodes it sent to recently (it should end in DHT client mode).
+    public var nat = false
 
     public var key: SigningKey {
         try! SigningKey(seed: Blake2b.hash256(Array("prsm-sim-key:\(keySeed)".utf8)).bytes)

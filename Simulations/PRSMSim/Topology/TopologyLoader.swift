@@ -74,7 +74,8 @@ public enum TopologyLoader {
     static func parseNodes(_ cursor: JSONCursor) throws(TopologyError) -> [NodeSpec] {
         var nodes: [NodeSpec] = []
         for entry in try cursor.array() {
-            let f = try entry.object(allowing: ["name", "count", "roles", "stake", "behaviour", "key_seed"])
+            let f = try entry.object(allowing: ["name", "count", "roles", "stake", "behaviour", "key_seed", "nat"])
+            let nat = try f["nat"]?.bool() ?? false
             let name = try f.required("name", in: entry).string()
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
                 throw f["name"]!.fail("names use letters, digits, '-' and '_'")
@@ -101,11 +102,11 @@ public enum TopologyLoader {
             guard count >= 1 else { throw f["count"]!.fail("must be ≥ 1") }
             let seed = try f["key_seed"]?.string() ?? name
             if f["count"] == nil {
-                nodes.append(NodeSpec(name: name, roles: roles, stake: stake, behaviour: behaviour, keySeed: seed))
+                nodes.append(NodeSpec(name: name, roles: roles, stake: stake, behaviour: behaviour, keySeed: seed, nat: nat))
             } else {
                 for i in 1...count {
                     nodes.append(NodeSpec(name: "\(name)\(i)", roles: roles, stake: stake, behaviour: behaviour,
-                                          keySeed: "\(seed)\(i)"))
+                                          keySeed: "\(seed)\(i)", nat: nat))
                 }
             }
         }

@@ -124,14 +124,17 @@ extension DHTCore {
 
     // MARK: Timeouts
 
-    /// STOREs and Pings that were not answered in time.
+    /// STOREs and Pings that were not answered in time, requests of lookups that have ended (a
+    /// running lookup times out its own), and entries `track` dropped to stay bounded (they count
+    /// as timed out now).
     mutating func expireOutstanding(nowMs: UInt64) -> [Effect] {
         let expired = outstanding.filter { entry in
-            if case .lookup = entry.value.waiting { return false }
+            if case let .lookup(lookupID, _) = entry.value.waiting, lookups[lookupID]?.finishedLookup == false {
+                return false
+            }
             return nowMs >= entry.value.sentMs + config.requestTimeoutMs
         }.sorted { $0.key < $1.key }
         var effects: [Effect] = []
-        var seedsFailed = false
         for (id, entry) in expired {
             outstanding[id] = nil
             switch entry.waiting {
@@ -144,14 +147,24 @@ extension DHTCore {
                     lookups[lookupID] = running
                     effects += finishIfStoresDone(lookupID, nowMs: nowMs)
                 }
-            case .seedPing:
-                seedsFailed = true
-            case .requesterPing, .lookup:
+            case .seedPing, .requesterPing, .lookup:
                 break
             }
         }
-        if seedsFailed, case .contactingSeeds = joinState,
-           !outstanding.values.contains(where: { $0.waiting == .seedPing }) {
+        // STOREs whose entries `track` dropped will never be answered nor time out here.
+        var awaitedStores: [UInt64: Int] = [:]
+        for entry in outstanding.values {
+            if case let .store(lookupID, _) = entry.waiting { awaitedStores[lookupID, default: 0] += 1 }
+        }
+        for id in lookups.keys.sorted() {
+            guard var running = lookups[id], running.finishedLookup,
+                  running.storesPending > awaitedStores[id, default: 0] else { continue }
+            running.storesPending = awaitedStores[id, default: 0]
+            lookups[id] = running
+            effects += finishIfStoresDone(id, nowMs: nowMs)
+        }
+        // Every seed Ping timed out (or was dropped): the attempt failed.
+        if case .contactingSeeds = joinState, !outstanding.values.contains(where: { $0.waiting == .seedPing }) {
             effects += joinAttemptFailed(reason: "no seed answered a ping", nowMs: nowMs)
         }
         return effects

@@ -15,11 +15,16 @@ struct NodeHarness {
     let clock: ManualClock
     let node: Node
 
-    init(identity: SigningKey = .generate(), metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
+    /// Harness nodes do not join the DHT unless a test asks: their event streams then carry only
+    /// what the test caused.
+    init(identity: SigningKey = .generate(), metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+         joinDHT: Bool = false) {
         self.identity = identity
         transport = TestTransport()
         clock = ManualClock()
-        node = Node(options: Node.Options(identity: identity, genesis: Devnet.genesis), transport: transport,
+        var options = Node.Options(identity: identity, genesis: Devnet.genesis)
+        options.joinDHT = joinDHT
+        node = Node(options: options, transport: transport,
                     clock: clock, random: SystemRandomNumberGenerator(),
                     metrics: NodeMetrics(factory: metrics), logger: quietLogger,
                     executor: MultiThreadedEventLoopGroup.singleton.any().executor)
