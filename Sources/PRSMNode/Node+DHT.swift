@@ -65,7 +65,9 @@ extension Node {
                 pendingOperations.removeValue(forKey: result.operation)?.resume(returning: result)
             case let .joined(contacts):
                 logger.info("joined the DHT", metadata: ["dht.contacts": "\(contacts)"])
-                checkReachability()
+                if nextReachabilityCheckMs == nil, peers.reachability.status != .reachable {
+                    nextReachabilityCheckMs = clock.nowMs + options.reachabilityCheckDelayMs
+                }
                 options.observer?(.dhtJoined(contacts: contacts))
                 eventSink.yield(.dhtJoined(contacts: contacts))
             case let .joinFailed(attempt, retryInMs, reason):
@@ -92,6 +94,7 @@ extension Node {
     /// Asks three contacts to have a third party dial us back (AutoNAT): a node nobody can reach
     /// unsolicited switches the DHT to client mode.
     func checkReachability() {
+        nextReachabilityCheckMs = peers.reachability.status == .reachable ? nil : clock.nowMs + options.reachabilityRecheckMs
         let helpers = dht.table.closest(to: identity.nodeID, count: 3).map(\.address)
         guard !helpers.isEmpty else { return }
         let nonces = helpers.map { _ in nextRandom() }

@@ -24,6 +24,11 @@ public actor Node {
         public var bootstrap: [PeerAddress] = []
         /// False for tools that only ping: the node then does not join the DHT.
         public var joinDHT = true
+        /// The first dial-back check runs this long after joining, once the NAT mappings the join
+        /// opened (toward everyone it asked) have had time to close; later checks follow every
+        /// `reachabilityRecheckMs` until the node is found reachable.
+        public var reachabilityCheckDelayMs: UInt64 = 150_000
+        public var reachabilityRecheckMs: UInt64 = 600_000
 
         public init(identity: SigningKey, genesis: Genesis) {
             self.identity = identity
@@ -52,6 +57,8 @@ public actor Node {
     var dht: DHTCore
     var pendingOperations: [UInt64: CheckedContinuation<DHTResult, Never>] = [:]
     var nextOperation: UInt64 = 0
+    /// When the next dial-back check is due (nil: none planned).
+    var nextReachabilityCheckMs: UInt64?
     private var counters = DropCounters()
     private var sequence = SequenceCounter()
     /// Sequences below this were reserved in the store before use, so a restart (even with the
@@ -135,6 +142,7 @@ public actor Node {
             do { try await clock.sleep(untilMs: wake) } catch { return }
             applyDHT(dht.tick(nowMs: clock.nowMs))
             apply(peers.expire(nowMs: clock.nowMs))
+            if let due = nextReachabilityCheckMs, clock.nowMs >= due { checkReachability() }
             if clock.nowMs >= lastPersistMs + options.persistEveryMs { persist(force: false) }
         }
     }
@@ -284,6 +292,7 @@ public actor Node {
                                   sequence: sequenceNumber, timestamp: now)
         options.cpu?(.sign)
         transport.send(bytes, to: address)
+        peers.noteSent(to: address, nowMs: now)
     }
 
     func countDrop(_ reason: DropReason) {
@@ -330,7 +339,7 @@ public actor Node {
             case let .reachabilityChanged(status):
                 logger.info("reachability changed", metadata: ["reachability": "\(status.rawValue)"])
                 // Unreachable nodes use the DHT as clients: they ask, but nobody adds them.
-                dht.serverMode = peers.serverMode
+                applyDHT(dht.setServerMode(peers.serverMode, nowMs: clock.nowMs))
             case let .addressConfirmed(address):
                 logger.info("public address confirmed", metadata: ["address": "\(address)"])
             }

@@ -19,6 +19,7 @@ public enum Message: Hashable, Sendable {
         case .dialBack(.request): return .dialBackRequest
         case .dialBack(.relay): return .dialBackRelay
         case .dialBack(.probe): return .dialBackProbe
+        case .dialBack(.relayed): return .dialBackRelayed
         case let .dht(message): return message.kind
         }
     }
@@ -51,6 +52,9 @@ public enum Message: Hashable, Sendable {
             message = .dialBack(.relay(nonce: try reader.u64("dial-back nonce"),
                                        target: try PeerAddress.decode(from: &reader)))
         case .dialBackProbe: message = .dialBack(.probe(nonce: try reader.u64("dial-back nonce")))
+        case .dialBackRelayed:
+            message = .dialBack(.relayed(nonce: try reader.u64("dial-back nonce"),
+                                         via: try PeerAddress.decode(from: &reader)))
         default:
             guard let dht = try DHTMessage.decode(kind, from: &reader) else { throw .unknownKind(rawKind) }
             message = .dht(dht)

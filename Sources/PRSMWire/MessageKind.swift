@@ -8,6 +8,7 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case dialBackRequest = 0x0005
     case dialBackRelay = 0x0006
     case dialBackProbe = 0x0007
+    case dialBackRelayed = 0x0008
 
     case findNode = 0x0101
     case nodes = 0x0102

@@ -7,12 +7,13 @@ import Testing
 @Suite("DHT in the simulator")
 struct DHTSimTests {
     static func topology(
-        nodes count: Int = 40, k: Int = 8, behaviours: [String: Behaviour] = [:],
+        nodes count: Int = 40, k: Int = 8, behaviours: [String: Behaviour] = [:], nat: Set<String> = [],
         faults: [(atMs: UInt64, kind: Fault.Kind)] = [], extraMs: UInt64 = 0
     ) -> Topology {
         let names = ["seed"] + (1..<count).map { "n\($0)" }
         var topology = Topology(name: "dht-test-\(count)", nodes: names.map {
-            NodeSpec(name: $0, roles: [.client], stake: 0, behaviour: behaviours[$0], keySeed: "dht-test-\($0)")
+            NodeSpec(name: $0, roles: [.client], stake: 0, behaviour: behaviours[$0], keySeed: "dht-test-\($0)",
+                     nat: nat.contains($0))
         })
         topology.link = LinkModel(latency: .uniform(minMs: 5, maxMs: 40))
         topology.pingIntervalMs = 0
@@ -89,6 +90,29 @@ struct DHTSimTests {
         let allFound = stats.samples(of: .get).allSatisfy { $0.succeeded }
         #expect(allFound)
     }
+
+    @Test("a node behind a NAT learns it cannot be reached, runs as a client, and stays out of every table")
+    func natNodeBecomesClient() async throws {
+        var topology = Self.topology(nat: ["n9"])
+        topology.dht?.natMappingMs = 4_000
+        topology.dht?.reachabilityCheckDelayMs = 10_000
+        let box = CaptureBox()
+        let end = topology.durationMs
+        let result = try await simulate(topology, seed: 3) { box.capture = $0.captureDHT(atMs: end - 2) }
+        #expect(result.passed, "\(result.report)")
+        #expect(result.network["nat_filtered", default: 0] > 0)
+        let capture = try #require(box.capture)
+        #expect(capture.modes["n9"] == "client")
+        #expect(capture.modes["n8"] == "server")
+        let natID = topology.nodes[9].key.publicKey.nodeID
+        let holders = capture.contacts.filter { $0.value.contains(natID) }.map(\.key).sorted()
+        #expect(holders.isEmpty, "n9 is in the tables of \(holders)")
+        #expect((capture.contacts["n9"]?.count ?? 0) >= 8, "n9 still uses the DHT as a client")
+    }
+}
+
+final class CaptureBox: @unchecked Sendable {
+    var capture: DHTCapture?
 }
 
 /// Lets a test keep the simulation `simulate` ran, to read its measurements afterwards.

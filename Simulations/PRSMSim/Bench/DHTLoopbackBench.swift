@@ -20,10 +20,13 @@ public struct DHTLoopbackBench: Sendable {
     /// Gets run `concurrency` at a time.
     public var concurrentGets = 640
     public var concurrency = 32
-    /// Nodes started together after the seed; the next batch starts `joinGapMs` later.
+    /// Nodes started together after the seed; the next batch starts `joinGapMs` later, once
+    /// the previous one joined.
     public var joinBatch = 10
     public var joinGapMs: UInt64 = 100
-    /// How long every node has to report joined, from the first joiner's start.
+    /// How long a batch may take to join before the next starts anyway.
+    public var batchJoinWaitSeconds = 30
+    /// How long every node has to report joined once the last batch started.
     public var joinDeadlineSeconds = 120
     /// Any operation not finished within this counts as failed.
     public var operationDeadlineSeconds = 30
@@ -49,6 +52,7 @@ public struct DHTLoopbackBench: Sendable {
             "nodes": .array(nodeCounts.map { .int($0) }), "k": .int(k), "puts": .int(puts),
             "sequential_gets": .int(sequentialGets), "concurrent_gets": .int(concurrentGets),
             "concurrency": .int(concurrency), "join_batch": .int(joinBatch), "join_gap_ms": .int(Int(joinGapMs)),
+            "join_pacing": .string("next batch once the previous joined (≤ \(batchJoinWaitSeconds) s)"),
             "transport": .string("UDP on 127.X.Y.1, one process, NIO singleton event loops"),
         ], results: ["runs": .array(rows)])
     }
@@ -59,22 +63,13 @@ public struct DHTLoopbackBench: Sendable {
         let rssBefore = SimScaleBench.residentBytes()
         let snmpBefore = KernelUDP.snmp()
         let started = ContinuousClock.now
-        var nodes: [BenchNode] = []
-        do {
-            nodes = try await startNodes(count)
-        } catch {
-            await Self.stop(nodes)
-            throw error
-        }
-        let all = nodes
+        let joining = try await startNodes(count)
+        let all = joining.nodes
+        let joined = joining.joinedAt.count
         let joinStart = all.count > 1 ? all[1].started : started
-        let joined = await Self.poll(.seconds(joinDeadlineSeconds)) {
-            var joined = 0
-            for node in all where await node.node.dhtJoinState == .joined { joined += 1 }
-            return joined
-        } until: { $0 == count }
-        let joinSeconds = Self.seconds(ContinuousClock.now - joinStart)
+        let joinSeconds = Self.seconds(joining.finished - joinStart)
         let startSeconds = Self.seconds((all.last?.started ?? started) - joinStart)
+        let joinLatencies = joining.joinedAt.map { Self.milliseconds($0.value - all[$0.key].started) }
 
         // Puts, one at a time, from random nodes.
         var generator = SystemRandomNumberGenerator()
@@ -152,6 +147,7 @@ public struct DHTLoopbackBench: Sendable {
             "joined": .int(joined),
             "join_seconds": .double(joinSeconds),
             "join_start_spread_seconds": .double(startSeconds),
+            "join_latency_ms": Self.percentiles(joinLatencies),
             "put_latency_ms": Self.percentiles(putLatencies),
             "puts_succeeded": .int(putsSucceeded),
             "stored_at_mean": .double(putsSucceeded == 0 ? 0 : Double(storedAt) / Double(putsSucceeded)),
@@ -178,9 +174,20 @@ public struct DHTLoopbackBench: Sendable {
         return .object(row)
     }
 
-    /// The seed, then the rest through it, `joinBatch` at a time.
-    func startNodes(_ count: Int) async throws -> [BenchNode] {
+    struct Joining {
+        let nodes: [BenchNode]
+        /// When each node (by index) was first seen joined.
+        let joinedAt: [Int: ContinuousClock.Instant]
+        /// When the last node was seen joined (or the wait gave up).
+        let finished: ContinuousClock.Instant
+    }
+
+    /// The seed, then the rest through it, `joinBatch` at a time: the next batch starts once
+    /// every node of the previous one reports joined (at most `batchJoinWaitSeconds` later) and
+    /// `joinGapMs` passed, so the machine is never flooded by joins it cannot keep up with.
+    func startNodes(_ count: Int) async throws -> Joining {
         var nodes: [BenchNode] = []
+        var joinedAt: [Int: ContinuousClock.Instant] = [:]
         func start(_ index: Int, bootstrap: [PeerAddress]) async throws {
             var options = Node.Options(identity: .generate(), genesis: Devnet.genesis)
             options.bootstrap = bootstrap
@@ -194,13 +201,30 @@ public struct DHTLoopbackBench: Sendable {
                 throw Failure.bind(index, "\(error)")
             }
         }
+        /// Polls the nodes in `indices` not yet seen joined until all are or `limit` passes.
+        func awaitJoins(_ indices: Range<Int>, within limit: Duration) async {
+            let deadline = ContinuousClock.now + limit
+            while true {
+                // The seed too, without waiting for it: it joins once joiners filled its table.
+                for index in [0] + Array(indices) where joinedAt[index] == nil {
+                    if await nodes[index].node.dhtJoinState == .joined { joinedAt[index] = .now }
+                }
+                if indices.allSatisfy({ joinedAt[$0] != nil }) || ContinuousClock.now >= deadline { return }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
         try await start(0, bootstrap: [])
         let seed = nodes[0].address
         for batch in stride(from: 1, to: count, by: max(1, joinBatch)) {
-            for index in batch..<min(batch + max(1, joinBatch), count) { try await start(index, bootstrap: [seed]) }
+            let indices = batch..<min(batch + max(1, joinBatch), count)
+            for index in indices { try await start(index, bootstrap: [seed]) }
             try? await Task.sleep(for: .milliseconds(joinGapMs))
+            await awaitJoins(indices, within: .seconds(batchJoinWaitSeconds))
         }
-        return nodes
+        // Everyone, the seed included (it joins once joiners filled its table).
+        await awaitJoins(0..<count, within: .seconds(joinDeadlineSeconds))
+        let finished = joinedAt.count == count ? joinedAt.values.max()! : ContinuousClock.now
+        return Joining(nodes: nodes, joinedAt: joinedAt, finished: finished)
     }
 
     // MARK: helpers

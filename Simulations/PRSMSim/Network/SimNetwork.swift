@@ -28,7 +28,7 @@ final class SimNetwork: @unchecked Sendable {
     /// Nodes behind a NAT: they receive a datagram only from a node they sent to within
     /// `natMappingUs` (an endpoint-dependent filtering NAT), so nobody can reach them unsolicited.
     var natNodes = Set<Int>()
-    let natMappingUs: UInt64 = 30_000_000
+    var natMappingUs: UInt64 = 30_000_000
     /// For each NAT'd node, the nodes it may hear from, and until when.
     private var natHoles: [Int: [Int: UInt64]] = [:]
     var dropWindow = Window()

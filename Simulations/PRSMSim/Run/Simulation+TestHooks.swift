@@ -1,4 +1,5 @@
 import NIOCore
+import PRSMNode
 /// Hooks that let PRSMSimTests break a run on purpose, so every checker can be shown to fail.
 /// Kept out of Simulation.swift; they use only internal members.
 extension Simulation {
@@ -54,5 +55,28 @@ extension Simulation {
             }
         }
         return probe
+    }
+}
+
+/// Every live node's DHT mode and routing-table contacts at one instant.
+final class DHTCapture: @unchecked Sendable {
+    var modes: [String: String] = [:]
+    var contacts: [String: [NodeID]] = [:]
+}
+
+extension Simulation {
+    /// At `atMs`, records each live node's DHT status mode and the ids in its routing table.
+    func captureDHT(atMs: UInt64) -> DHTCapture {
+        let capture = DHTCapture()
+        world.schedule(atUs: atMs * 1_000) { [self] in
+            for sim in nodes where sim.isAlive {
+                guard let node = sim.node else { continue }
+                spawn("capture.\(sim.name)") {
+                    capture.modes[sim.name] = await node.dhtStatus().mode
+                    capture.contacts[sim.name] = await node.dhtContacts.map(\.id)
+                }
+            }
+        }
+        return capture
     }
 }

@@ -46,6 +46,8 @@ public final class Simulation: @unchecked Sendable {
             base.dht.routing.k = dht.k
             base.dht.lookup.k = dht.k
             base.dht.records.republishIntervalMs = dht.republishIntervalMs
+            base.reachabilityCheckDelayMs = dht.reachabilityCheckDelayMs
+            base.peers.reachability.natMappingMs = 2 * dht.natMappingMs
         }
         nodeOptions = base
         let names = topology.nodes.map(\.name)
@@ -64,6 +66,7 @@ public final class Simulation: @unchecked Sendable {
             ]
         }
         network.spawn = { [unowned self] name, body in spawn(name, body) }
+        network.natMappingUs = (topology.dht?.natMappingMs ?? 30_000) * 1_000
         for (index, spec) in topology.nodes.enumerated() {
             let store = SimStore(seed: options.seed, stream: "store.\(spec.name)",
                                  syncFailPerMillion: topology.storeSyncFailPerMillion)

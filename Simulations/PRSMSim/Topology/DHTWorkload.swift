@@ -17,6 +17,11 @@ public struct DHTWorkload: Sendable, Equatable {
     public var findNodes = 0
     /// How often a holder re-replicates a record (`records.republishIntervalMs`).
     public var republishIntervalMs: UInt64 = 3_600_000
+    /// How long a simulated NAT keeps a mapping open after its node sent to a host; nodes assume
+    /// twice this when judging dial-back probes.
+    public var natMappingMs: UInt64 = 30_000
+    /// The first dial-back check runs this long after a node joins.
+    public var reachabilityCheckDelayMs: UInt64 = 150_000
 
     /// When the last operation starts.
     public var opsEndMs: UInt64 { opsStartMs + UInt64(puts * (1 + getsPerPut) + findNodes) * opIntervalMs }

@@ -116,7 +116,8 @@ public enum TopologyLoader {
 
     static func parseDHT(_ cursor: JSONCursor, _ topology: Topology) throws(TopologyError) -> DHTWorkload {
         let f = try cursor.object(allowing: ["bootstrap", "k", "start_spread_ms", "ops_start_ms", "op_interval_ms",
-                                             "puts", "gets_per_put", "find_nodes", "republish_interval_ms"])
+                                             "puts", "gets_per_put", "find_nodes", "republish_interval_ms",
+                                             "nat_mapping_ms", "reachability_check_delay_ms"])
         var bootstrap: [Int] = []
         for entry in try f.required("bootstrap", in: cursor).array() {
             let name = try entry.string()
@@ -142,6 +143,11 @@ public enum TopologyLoader {
             dht.republishIntervalMs = try interval.uint(max: 86_400_000 * 30)
             guard dht.republishIntervalMs >= 1_000 else { throw interval.fail("must be at least 1000") }
         }
+        if let value = f["nat_mapping_ms"] {
+            dht.natMappingMs = try value.uint(max: 3_600_000)
+            guard dht.natMappingMs >= 1 else { throw value.fail("must be at least 1") }
+        }
+        dht.reachabilityCheckDelayMs = try f["reachability_check_delay_ms"]?.uint(max: 86_400_000) ?? dht.reachabilityCheckDelayMs
         return dht
     }
 

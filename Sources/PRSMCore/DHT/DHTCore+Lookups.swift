@@ -49,7 +49,7 @@ extension DHTCore {
     mutating func claim(_ requestID: UInt64, _ inbound: Inbound) -> Waiting? {
         guard let entry = outstanding[requestID] else { return nil }
         switch entry.waiting {
-        case let .lookup(_, id), let .store(_, id):
+        case let .lookup(_, id), let .store(_, id), let .announce(id):
             guard inbound.sender.nodeID == id else { return nil }
         case .seedPing, .livenessPing, .requesterPing:
             return nil
@@ -59,7 +59,12 @@ extension DHTCore {
     }
 
     mutating func receiveNodes(_ reply: NodesReply, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
-        guard case let .lookup(lookupID, from)? = claim(reply.requestID, inbound) else { return [.ignored(.unexpected)] }
+        let waiting = claim(reply.requestID, inbound)
+        if case .announce? = waiting {
+            holdToken(reply.token, from: inbound.source, nowMs: nowMs)
+            return answered(inbound, nowMs: nowMs)
+        }
+        guard case let .lookup(lookupID, from)? = waiting else { return [.ignored(.unexpected)] }
         holdToken(reply.token, from: inbound.source, nowMs: nowMs)
         var effects = answered(inbound, nowMs: nowMs)
         guard var running = lookups[lookupID] else { return effects }
@@ -113,7 +118,7 @@ extension DHTCore {
             guard inbound.sender.nodeID == id else { return [.ignored(.unexpected)] }
         case .seedPing:
             break
-        case .lookup, .store:
+        case .lookup, .store, .announce:
             return [.ignored(.unexpected)]
         }
         outstanding[nonce] = nil
@@ -147,7 +152,7 @@ extension DHTCore {
                     lookups[lookupID] = running
                     effects += finishIfStoresDone(lookupID, nowMs: nowMs)
                 }
-            case .seedPing, .requesterPing, .lookup:
+            case .seedPing, .requesterPing, .lookup, .announce:
                 break
             }
         }

@@ -15,10 +15,12 @@ extension DHTCore {
     }
 
     /// A request from a server-mode node refreshes its table entry, or (when it is new to us)
-    /// earns it a Ping: it enters the table only by answering.
+    /// earns it a Ping: it enters the table only by answering. A client-mode requester is removed.
     mutating func noteRequester(_ header: DHTRequestHeader, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
-        guard header.serverMode, inbound.sender != identity else { return [] }
+        guard inbound.sender != identity else { return [] }
         let id = inbound.sender.nodeID
+        // A client-mode node cannot be reached unsolicited: it leaves our table.
+        guard header.serverMode else { return table.contains(id) ? routed(table.remove(id), nowMs: nowMs) : [] }
         if table.contains(id) {
             table.recordRequest(from: inbound.sender, at: inbound.source, nowMs: nowMs)
             return []

@@ -72,6 +72,8 @@ public struct DHTCore: Sendable {
         case seedPing
         case livenessPing(NodeID)
         case requesterPing(NodeID)
+        /// A FIND_NODE telling a contact we switched to client mode.
+        case announce(NodeID)
     }
 
     struct Outstanding: Sendable {
@@ -107,7 +109,7 @@ public struct DHTCore: Sendable {
     public internal(set) var joinState: JoinState = .notStarted
     /// Whether our requests announce server mode (others may add us); false once reachability
     /// checks show we cannot be reached unsolicited.
-    public var serverMode = true
+    public internal(set) var serverMode = true
     public internal(set) var lastJoinError: String?
     var tokens: AddressTokens
     var random: SplitMix64
@@ -192,6 +194,23 @@ public struct DHTCore: Sendable {
         guard case let .contactingSeeds(attempt) = joinState else { return [] }
         joinState = .lookingUp(attempt: attempt)
         return startLookup(target: ownID, purpose: .join, nowMs: nowMs)
+    }
+
+    /// Reachability decided our mode. On switching to client mode every contact in our table is
+    /// told (a FIND_NODE for our own id carrying the client flag), so they drop us from theirs.
+    public mutating func setServerMode(_ on: Bool, nowMs: UInt64) -> [Effect] {
+        guard on != serverMode else { return [] }
+        serverMode = on
+        guard !on else { return [] }
+        var effects: [Effect] = []
+        for contact in table.allContacts {
+            let requestID = newRequestID()
+            track(requestID, .announce(contact.id), address: contact.address, nowMs: nowMs)
+            let (header, padding) = header(for: contact.address, id: requestID, nowMs: nowMs)
+            effects.append(.send(.dht(.findNode(FindNode(header: header, target: ownID, padding: padding))),
+                                 to: contact.address))
+        }
+        return effects
     }
 
     // MARK: Caller operations

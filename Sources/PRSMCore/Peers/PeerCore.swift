@@ -149,6 +149,8 @@ public struct PeerCore: Sendable {
             return Self.lift(reachability.handleRelay(nonce, target: target, nowMs: nowMs))
         case let .dialBack(.probe(nonce)):
             return Self.lift(reachability.handleProbe(nonce, from: inbound.source, nowMs: nowMs))
+        case let .dialBack(.relayed(nonce, relay)):
+            return Self.lift(reachability.handleRelayed(nonce, via: relay, from: inbound.source, nowMs: nowMs))
         case .dht:
             return []
         }
@@ -187,6 +189,11 @@ public struct PeerCore: Sendable {
 
     /// As A in a dial-back check: asks each helper (with its own fresh nonce, from the shell's
     /// random generator) to have a third node probe us. See `Reachability`.
+    /// The shell sent a datagram to `address` (reachability must know whose NAT mappings we opened).
+    public mutating func noteSent(to address: PeerAddress, nowMs: UInt64) {
+        reachability.noteSent(to: address, nowMs: nowMs)
+    }
+
     public mutating func startReachabilityCheck(via helpers: [PeerAddress], nonces: [UInt64], nowMs: UInt64) -> [Effect] {
         Self.lift(reachability.startCheck(via: helpers, nonces: nonces, nowMs: nowMs))
     }

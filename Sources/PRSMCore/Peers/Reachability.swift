@@ -8,11 +8,14 @@
 /// (b) Dial-back, as libp2p AutoNAT, with three roles:
 /// - A (`startCheck`) asks helpers B with `request(nonce)`;
 /// - B (`handleRequest`) asks a third node C with `relay(nonce, target: where B saw A)`;
+/// - B also tells A which C it asked (`relayed(nonce, via: C)`);
 /// - C (`handleRelay`) sends `probe(nonce)` to the target, at most `maxProbesPerMinute`, so it
 ///   cannot be used as an amplifier;
-/// - A (`handleProbe`): a probe carrying a pending nonce from a host A did not ask (whose NAT
-///   mapping A therefore never opened) proves A reachable. When every pending check times out
-///   without such a probe, A is unreachable.
+/// - A (`handleProbe`): a probe carrying a pending nonce from a host A did not ask and has not
+///   sent anything to recently (`noteSent`: a NAT mapping A opened would let it through) proves A
+///   reachable. A check whose relay A contacted recently proves nothing and is dropped; a check
+///   whose helper never named a relay proves nothing either. Only when a check with a fresh relay
+///   times out without its probe, and no check succeeded, is A unreachable.
 /// `serverMode` is optimistic: only a failed check turns it off, so bootstrap nodes serve at once.
 /// Pure: time is an input; no iteration order decides anything.
 public struct Reachability: Sendable {
@@ -33,6 +36,10 @@ public struct Reachability: Sendable {
         /// probes prove nothing for this long after we asked it.
         public var helperMemoryMs: UInt64 = 120_000
         public var maxRememberedHelpers = 64
+        /// Hosts we sent to within this long may have an open NAT mapping toward us.
+        public var natMappingMs: UInt64 = 120_000
+        /// Hosts remembered as recently sent to; when full, probes prove nothing until it drains.
+        public var maxRecentContacts = 8_192
         public init() {}
     }
 
@@ -52,6 +59,8 @@ public struct Reachability: Sendable {
     struct PendingCheck: Sendable {
         let helper: PeerAddress
         let deadlineMs: UInt64
+        /// The relay the helper named; a check without one proves nothing when it times out.
+        var relay: PeerAddress?
     }
 
     public let config: Config
@@ -63,6 +72,10 @@ public struct Reachability: Sendable {
     private var askedHelpers: [[UInt8]: UInt64] = [:]
     /// When this node (as C) sent its recent probes, oldest first.
     private var probeTimes: [UInt64] = []
+    /// Host bytes we sent anything to -> when we last did.
+    private var recentContacts: [[UInt8]: UInt64] = [:]
+    /// Checks of the current round that timed out with a fresh relay named.
+    private var failedChecks = 0
 
     public init(config: Config = Config()) { self.config = config }
 
@@ -150,10 +163,39 @@ public struct Reachability: Sendable {
     }
 
     /// As B: asks the first candidate that is not on the requester's host to probe the requester
-    /// where we saw it. The caller orders the candidates (randomly, or sorted).
+    /// where we saw it, and tells the requester which node it asked. The caller orders the
+    /// candidates (randomly, or sorted).
     public func handleRequest(_ nonce: UInt64, from requester: PeerAddress, relayCandidates: [PeerAddress]) -> [Effect] {
         guard let relay = relayCandidates.first(where: { $0.hostBytes != requester.hostBytes }) else { return [] }
-        return [.send(.relay(nonce: nonce, target: requester), to: relay)]
+        return [.send(.relay(nonce: nonce, target: requester), to: relay),
+                .send(.relayed(nonce: nonce, via: relay), to: requester)]
+    }
+
+    /// The shell sent something to `address`: a NAT in front of us may now let that host in.
+    public mutating func noteSent(to address: PeerAddress, nowMs: UInt64) {
+        let host = address.hostBytes
+        if recentContacts[host] == nil, recentContacts.count >= config.maxRecentContacts { return }
+        recentContacts[host] = nowMs
+    }
+
+    /// Whether we may have opened a NAT mapping toward `host` (or cannot tell: the table is full).
+    func mayHaveContacted(_ host: [UInt8], nowMs: UInt64) -> Bool {
+        if recentContacts.count >= config.maxRecentContacts { return true }
+        return recentContacts[host].map { nowMs < $0 &+ config.natMappingMs } ?? false
+    }
+
+    /// As A: helper B names the relay it asked. A relay we contacted recently could reach us
+    /// through our own NAT mapping, so that check can prove nothing and is dropped.
+    public mutating func handleRelayed(_ nonce: UInt64, via relay: PeerAddress, from helper: PeerAddress,
+                                       nowMs: UInt64) -> [Effect] {
+        guard var check = pending[nonce], check.helper == helper, check.relay == nil else { return [.ignored(.unexpected)] }
+        if mayHaveContacted(relay.hostBytes, nowMs: nowMs) {
+            pending[nonce] = nil
+            return []
+        }
+        check.relay = relay
+        pending[nonce] = check
+        return []
     }
 
     /// As C: probes `target`, unless `maxProbesPerMinute` probes went out in the last minute.
@@ -169,8 +211,10 @@ public struct Reachability: Sendable {
         guard let check = pending[nonce], check.deadlineMs > nowMs else { return [.ignored(.unexpected)] }
         let helperHosts = Set(pending.values.map(\.helper.hostBytes))
         let recent = askedHelpers[source.hostBytes].map { nowMs < $0 &+ config.helperMemoryMs } ?? false
-        guard !helperHosts.contains(source.hostBytes), !recent else { return [.ignored(.unexpected)] }
+        guard !helperHosts.contains(source.hostBytes), !recent,
+              !mayHaveContacted(source.hostBytes, nowMs: nowMs) else { return [.ignored(.unexpected)] }
         pending = [:]
+        failedChecks = 0
         return setStatus(.reachable)
     }
 
@@ -180,7 +224,12 @@ public struct Reachability: Sendable {
         var effects: [Effect] = []
         let expired = pending.filter { $0.value.deadlineMs <= nowMs }
         for nonce in expired.keys { pending[nonce] = nil }
-        if !expired.isEmpty, pending.isEmpty { effects += setStatus(.unreachable) }
+        if expired.values.contains(where: { $0.relay != nil }) { failedChecks += 1 }
+        if pending.isEmpty, failedChecks > 0 {
+            failedChecks = 0
+            effects += setStatus(.unreachable)
+        }
+        recentContacts = recentContacts.filter { nowMs < $0.value &+ config.natMappingMs }
 
         if nowMs >= config.observationTtlMs {
             let cutoff = nowMs - config.observationTtlMs
