@@ -92,8 +92,14 @@ struct TopologyLoaderErrorTests {
         Case(what: "clock skew of Int64.min",
              json: topology(faults: #"[{"at_ms": 1000, "type": "clock-skew", "node": "a", "skew_ms": -9223372036854775808}]"#),
              path: "$.faults[0].skew_ms", message: "within ±3600000"),
-        Case(what: "zero ping interval", json: topology(extra: #", "workload": {"ping_interval_ms": 0}"#),
-             path: "$.workload.ping_interval_ms", message: "must be > 0"),
+        Case(what: "dht workload naming an unknown bootstrap node",
+             json: topology(extra: #", "workload": {"dht": {"bootstrap": ["zz"]}}"#),
+             path: "$.workload.dht.bootstrap[0]", message: "no node named 'zz'"),
+        Case(what: "dht k of zero", json: topology(extra: #", "workload": {"dht": {"bootstrap": ["a"], "k": 0}}"#),
+             path: "$.workload.dht.k", message: "must be at least 1"),
+        Case(what: "unknown dht workload key",
+             json: topology(extra: #", "workload": {"dht": {"bootstrap": ["a"], "replicas": 3}}"#),
+             path: "$.workload.dht.replicas", message: "unknown key"),
     ]
 
     @Test("refused with the path of the problem", arguments: cases)

@@ -20,6 +20,7 @@ struct HandshakeCodecTests {
         .dialBack(.request(nonce: 0x0102_0304_0506_0708)),
         .dialBack(.relay(nonce: 0x0102_0304_0506_0708, target: v4)),
         .dialBack(.relay(nonce: .max, target: v6)),
+        .dialBack(.relayed(nonce: 9, via: v4)),
         .dialBack(.probe(nonce: 0x0102_0304_0506_0708)),
     ]
 
@@ -45,7 +46,8 @@ struct HandshakeCodecTests {
         #expect(Message.dialBack(.request(nonce: 1)).kind.rawValue == 0x0005)
         #expect(Message.dialBack(.relay(nonce: 1, target: Self.v4)).kind.rawValue == 0x0006)
         #expect(Message.dialBack(.probe(nonce: 1)).kind.rawValue == 0x0007)
-        #expect(MessageKind.allCases.filter { $0.rawValue >> 8 == 0x00 }.map(\.rawValue) == Array(0x0001...0x0007))
+        #expect(Message.dialBack(.relayed(nonce: 1, via: Self.v4)).kind.rawValue == 0x0008)
+        #expect(MessageKind.allCases.filter { $0.rawValue >> 8 == 0x00 }.map(\.rawValue) == Array(0x0001...0x0008))
         #expect(MessageKind.allCases.allSatisfy { $0.rawValue >> 8 <= 0x01 })
     }
 
