@@ -76,7 +76,7 @@ extension Node {
                 ])
                 eventSink.yield(.dhtJoinFailed(attempt: attempt, retryInMs: retryInMs, reason: reason))
             case let .contactAdded(contact):
-                let known = peers.knownPeers.contains { $0.key == contact.publicKey && $0.address == contact.address }
+                let known = peers.knows(contact.publicKey, at: contact.address)
                 peers.noteContact(contact.publicKey, at: contact.address, nowMs: clock.nowMs)
                 // A new contact gets our Hello: roles, listen addresses, and the address it sees us at.
                 if !known { apply(peers.startHandshake(to: contact.address, nowMs: clock.nowMs)) }

@@ -67,18 +67,25 @@ struct ReachabilityTests {
     let b = PeerAddress.ipv4(10, 0, 2, 1, port: 7700)
     let c = PeerAddress.ipv4(10, 0, 3, 1, port: 7700)
     let d = PeerAddress.ipv4(10, 0, 4, 1, port: 7700)
+    let e = PeerAddress.ipv4(10, 0, 6, 1, port: 7700)
+    let f = PeerAddress.ipv4(10, 0, 7, 1, port: 7700)
 
     @Test func dialBackRolesAlone() {
         var asker = Reachability()
         let relayer = Reachability()
         var prober = Reachability()
         #expect(asker.startCheck(via: [b], nonces: [77], nowMs: 0) == [.send(.request(nonce: 77), to: b)])
-        // B skips candidates on the requester's own host.
+        // B skips candidates on the requester's own host, asks the first other one, and tells A
+        // which node it asked.
         let sameHost = PeerAddress.ipv4(10, 0, 1, 1, port: 9)
         #expect(relayer.handleRequest(77, from: a, relayCandidates: [a, sameHost, c, d])
-            == [.send(.relay(nonce: 77, target: a), to: c)])
+            == [.send(.relay(nonce: 77, target: a), to: c), .send(.relayed(nonce: 77, via: c), to: a)])
         #expect(relayer.handleRequest(77, from: a, relayCandidates: [a, sameHost]).isEmpty)
+        #expect(relayer.handleRequest(77, from: a, relayCandidates: []).isEmpty)
         #expect(prober.handleRelay(77, target: a, nowMs: 1) == [.send(.probe(nonce: 77), to: a)])
+        // A learns the relay (fresh: A never sent to it); the check stays pending.
+        #expect(asker.handleRelayed(77, via: c, from: b, nowMs: 1).isEmpty)
+        #expect(asker.pendingChecks == 1)
         #expect(asker.status == .unknown)
         #expect(asker.handleProbe(77, from: c, nowMs: 2) == [.statusChanged(.reachable)])
         #expect(asker.status == .reachable)
@@ -89,6 +96,9 @@ struct ReachabilityTests {
     @Test func probeFromAHelperWeAskedDoesNotCount() {
         var r = Reachability()
         _ = r.startCheck(via: [b, c], nonces: [1, 2], nowMs: 0)
+        // Both helpers name fresh relays, so a timeout will be conclusive.
+        #expect(r.handleRelayed(1, via: e, from: b, nowMs: 1).isEmpty)
+        #expect(r.handleRelayed(2, via: f, from: c, nowMs: 1).isEmpty)
         // B itself, from any port, and C (another helper of this check) both have our NAT open.
         #expect(r.handleProbe(1, from: b, nowMs: 1) == [.ignored(.unexpected)])
         #expect(r.handleProbe(1, from: .ipv4(10, 0, 2, 1, port: 1), nowMs: 1) == [.ignored(.unexpected)])
@@ -96,6 +106,7 @@ struct ReachabilityTests {
         // Unknown nonces prove nothing either.
         #expect(r.handleProbe(3, from: d, nowMs: 1) == [.ignored(.unexpected)])
         #expect(r.status == .unknown)
+        #expect(r.pendingChecks == 2)
         #expect(r.expire(nowMs: 10_000) == [.statusChanged(.unreachable)])
         #expect(!r.serverMode)
         // A helper asked recently still does not count in the next check.
@@ -109,14 +120,162 @@ struct ReachabilityTests {
         #expect(r.serverMode)  // optimistic before any check
         _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
         _ = r.startCheck(via: [c], nonces: [2], nowMs: 5_000)
+        #expect(r.handleRelayed(1, via: e, from: b, nowMs: 1).isEmpty)
+        #expect(r.handleRelayed(2, via: f, from: c, nowMs: 5_001).isEmpty)
         #expect(r.expire(nowMs: 9_999).isEmpty)
         #expect(r.expire(nowMs: 10_000).isEmpty)  // one check is still pending
         #expect(r.status == .unknown)
+        #expect(r.pendingChecks == 1)
         #expect(r.expire(nowMs: 15_000) == [.statusChanged(.unreachable)])
         #expect(r.status == .unreachable)
         #expect(!r.serverMode)
         // A probe for an expired nonce is too late.
         #expect(r.handleProbe(2, from: d, nowMs: 15_001) == [.ignored(.unexpected)])
+    }
+
+    @Test func checksWithoutANamedRelayAreInconclusive() {
+        var r = Reachability()
+        _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
+        #expect(r.expire(nowMs: 10_000).isEmpty)
+        #expect(r.pendingChecks == 0)
+        #expect(r.status == .unknown)
+        #expect(r.serverMode)
+        // Once reachable, a later check whose helper never answers does not undo it.
+        _ = r.startCheck(via: [b], nonces: [2], nowMs: 20_000)
+        #expect(r.handleProbe(2, from: d, nowMs: 20_001) == [.statusChanged(.reachable)])
+        _ = r.startCheck(via: [c], nonces: [3], nowMs: 30_000)
+        #expect(r.expire(nowMs: 40_000).isEmpty)
+        #expect(r.status == .reachable)
+        // But a failed check with a fresh relay counts even when the last one to time out had no relay.
+        _ = r.startCheck(via: [b, c], nonces: [4, 5], nowMs: 200_000)
+        #expect(r.handleRelayed(4, via: e, from: b, nowMs: 200_001).isEmpty)
+        #expect(r.expire(nowMs: 210_000) == [.statusChanged(.unreachable)])
+    }
+
+    @Test func relayedNamingARecentlyContactedRelayMakesTheCheckInconclusive() {
+        var r = Reachability()
+        // We sent to C (another port on its host) a moment ago: our NAT may let C in.
+        r.noteSent(to: .ipv4(10, 0, 3, 1, port: 1), nowMs: 0)
+        _ = r.startCheck(via: [b, d], nonces: [1, 2], nowMs: 0)
+        r.noteSent(to: b, nowMs: 0)
+        r.noteSent(to: d, nowMs: 0)
+        #expect(r.handleRelayed(1, via: c, from: b, nowMs: 1).isEmpty)
+        #expect(r.pendingChecks == 1)  // check 1 dropped
+        #expect(r.handleProbe(1, from: c, nowMs: 2) == [.ignored(.unexpected)])
+        // The other check names a fresh relay: its timeout alone makes us unreachable.
+        #expect(r.handleRelayed(2, via: e, from: d, nowMs: 1).isEmpty)
+        #expect(r.pendingChecks == 1)
+        #expect(r.expire(nowMs: 10_000) == [.statusChanged(.unreachable)])
+        // A round where every relay was contacted recently leaves the status unknown.
+        var s = Reachability()
+        s.noteSent(to: c, nowMs: 0)
+        _ = s.startCheck(via: [b], nonces: [1], nowMs: 0)
+        #expect(s.handleRelayed(1, via: c, from: b, nowMs: 1).isEmpty)
+        #expect(s.pendingChecks == 0)
+        #expect(s.expire(nowMs: 10_000).isEmpty)
+        #expect(s.status == .unknown)
+        #expect(s.serverMode)
+    }
+
+    @Test func probeFromARecentlyContactedHostIsIgnored() {
+        var r = Reachability()
+        _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
+        #expect(r.handleRelayed(1, via: e, from: b, nowMs: 1).isEmpty)
+        // We sent to C (a DHT query, say) on another port; a probe from C proves nothing.
+        r.noteSent(to: .ipv4(10, 0, 3, 1, port: 4444), nowMs: 1)
+        #expect(r.handleProbe(1, from: c, nowMs: 2) == [.ignored(.unexpected)])
+        #expect(r.status == .unknown)
+        #expect(r.pendingChecks == 1)
+        // The relay contacted after it was named no longer proves anything either.
+        r.noteSent(to: e, nowMs: 3)
+        #expect(r.handleProbe(1, from: e, nowMs: 4) == [.ignored(.unexpected)])
+        // A host we never sent to does.
+        #expect(r.handleProbe(1, from: f, nowMs: 5) == [.statusChanged(.reachable)])
+    }
+
+    @Test func relayedFromSomeoneOtherThanTheHelperAskedIsIgnored() {
+        var r = Reachability()
+        _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
+        // D was not asked: its notice names neither a fresh relay (which would make the check
+        // conclusive) ...
+        #expect(r.handleRelayed(1, via: c, from: d, nowMs: 1) == [.ignored(.unexpected)])
+        // ... nor a contacted one (which would drop the check). Nor does B from another port.
+        r.noteSent(to: e, nowMs: 1)
+        #expect(r.handleRelayed(1, via: e, from: d, nowMs: 2) == [.ignored(.unexpected)])
+        #expect(r.handleRelayed(1, via: e, from: .ipv4(10, 0, 2, 1, port: 1), nowMs: 2) == [.ignored(.unexpected)])
+        #expect(r.pendingChecks == 1)
+        // Unknown nonces are ignored too.
+        #expect(r.handleRelayed(9, via: c, from: b, nowMs: 2) == [.ignored(.unexpected)])
+        // The check had no relay named by its helper, so its timeout is inconclusive.
+        #expect(r.expire(nowMs: 10_000).isEmpty)
+        #expect(r.status == .unknown)
+
+        // The helper names a relay once: a second notice cannot swap it for another.
+        _ = r.startCheck(via: [b], nonces: [2], nowMs: 20_000)
+        #expect(r.handleRelayed(2, via: c, from: b, nowMs: 20_001).isEmpty)
+        #expect(r.handleRelayed(2, via: e, from: b, nowMs: 20_002) == [.ignored(.unexpected)])
+        #expect(r.pendingChecks == 1)
+        #expect(r.expire(nowMs: 30_000) == [.statusChanged(.unreachable)])
+    }
+
+    @Test func recentContactsExpireAfterNatMappingMs() {
+        var config = Reachability.Config()
+        config.natMappingMs = 1_000
+        var r = Reachability(config: config)
+        r.noteSent(to: c, nowMs: 0)
+        #expect(r.mayHaveContacted(c.hostBytes, nowMs: 999))
+        #expect(!r.mayHaveContacted(c.hostBytes, nowMs: 1_000))
+        #expect(!r.mayHaveContacted(d.hostBytes, nowMs: 0))
+        // Within natMappingMs, a relayed notice naming C drops the check ...
+        _ = r.startCheck(via: [b], nonces: [1], nowMs: 500)
+        #expect(r.handleRelayed(1, via: c, from: b, nowMs: 999).isEmpty)
+        #expect(r.pendingChecks == 0)
+        // ... and after it, C counts as fresh again.
+        _ = r.startCheck(via: [b], nonces: [2], nowMs: 1_000)
+        #expect(r.handleRelayed(2, via: c, from: b, nowMs: 1_000).isEmpty)
+        #expect(r.pendingChecks == 1)
+        #expect(r.handleProbe(2, from: c, nowMs: 1_001) == [.statusChanged(.reachable)])
+        // Sending again renews the entry.
+        r.noteSent(to: c, nowMs: 5_000)
+        #expect(r.mayHaveContacted(c.hostBytes, nowMs: 5_999))
+
+        // expire drops old entries, so a table that was full fills no longer.
+        config.maxRecentContacts = 2
+        var small = Reachability(config: config)
+        small.noteSent(to: c, nowMs: 0)
+        small.noteSent(to: d, nowMs: 0)
+        #expect(small.mayHaveContacted(f.hostBytes, nowMs: 2_000))  // full: cannot tell
+        _ = small.expire(nowMs: 2_000)
+        #expect(!small.mayHaveContacted(f.hostBytes, nowMs: 2_000))
+        #expect(!small.mayHaveContacted(c.hostBytes, nowMs: 2_000))
+    }
+
+    @Test func aFullRecentContactTableMakesProbesProveNothing() {
+        var config = Reachability.Config()
+        config.maxRecentContacts = 2
+        var r = Reachability(config: config)
+        r.noteSent(to: e, nowMs: 0)
+        r.noteSent(to: f, nowMs: 0)
+        _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
+        r.noteSent(to: b, nowMs: 0)  // refused: the table is full
+        #expect(r.handleProbe(1, from: c, nowMs: 1) == [.ignored(.unexpected)])
+        #expect(r.status == .unknown)
+        // A relay named while the table is full may have been contacted too: the check is dropped.
+        #expect(r.handleRelayed(1, via: c, from: b, nowMs: 2).isEmpty)
+        #expect(r.pendingChecks == 0)
+        #expect(r.expire(nowMs: 10_000).isEmpty)
+        #expect(r.status == .unknown)
+        // With one slot to spare, the same probe proves reachability.
+        config.maxRecentContacts = 3
+        var roomy = Reachability(config: config)
+        roomy.noteSent(to: e, nowMs: 0)
+        roomy.noteSent(to: f, nowMs: 0)
+        _ = roomy.startCheck(via: [b], nonces: [1], nowMs: 0)
+        #expect(roomy.handleProbe(1, from: c, nowMs: 1) == [.statusChanged(.reachable)])
+        // Once the full table drains, probes prove something again.
+        _ = r.expire(nowMs: 200_000)
+        _ = r.startCheck(via: [d], nonces: [2], nowMs: 200_000)
+        #expect(r.handleProbe(2, from: c, nowMs: 200_001) == [.statusChanged(.reachable)])
     }
 
     @Test func probesAreRateLimitedSoWeCannotAmplify() {
@@ -149,36 +308,87 @@ struct ReachabilityTests {
         effects.compactMap { if case let .send(message, to) = $0 { return (message, to) } else { return nil } }
     }
 
-    @Test func dialBackFlowsFromAThroughBAndCBackToA() {
+    /// What the shell does with a core's effects: sends them, noting each destination.
+    func shellSends(_ effects: [PeerCore.Effect], core: inout PeerCore, nowMs: UInt64) -> [(Message, PeerAddress)] {
+        let out = sends(effects)
+        for (_, to) in out { core.noteSent(to: to, nowMs: nowMs) }
+        return out
+    }
+
+    /// A asks B, B asks C and tells A, C probes A (unless `dropProbe`); returns A's core.
+    func runDialBack(dropProbe: Bool) -> PeerCore {
         let (keyA, keyB, keyC) = (Self.key(1), Self.key(2), Self.key(3))
         var coreA = PeerCore(config: .init(networkID: network))
         var coreB = PeerCore(config: .init(networkID: network))
         var coreC = PeerCore(config: .init(networkID: network))
         // B knows C (C pinged it once).
-        _ = coreB.handle(inbound(.ping(Ping(nonce: 1)), from: keyC, at: c), nowMs: 0)
+        _ = shellSends(coreB.handle(inbound(.ping(Ping(nonce: 1)), from: keyC, at: c), nowMs: 0), core: &coreB, nowMs: 0)
 
-        let request = sends(coreA.startReachabilityCheck(via: [b], nonces: [77], nowMs: 10))
+        let request = shellSends(coreA.startReachabilityCheck(via: [b], nonces: [77], nowMs: 10), core: &coreA, nowMs: 10)
         #expect(request.map(\.0) == [.dialBack(.request(nonce: 77))])
         #expect(request.map(\.1) == [b])
 
-        let relay = sends(coreB.handle(inbound(request[0].0, from: keyA, at: a), nowMs: 20))
-        #expect(relay.map(\.0) == [.dialBack(.relay(nonce: 77, target: a))])
-        #expect(relay.map(\.1) == [c])
+        let fromB = shellSends(coreB.handle(inbound(request[0].0, from: keyA, at: a), nowMs: 20), core: &coreB, nowMs: 20)
+        #expect(fromB.map(\.0) == [.dialBack(.relay(nonce: 77, target: a)), .dialBack(.relayed(nonce: 77, via: c))])
+        #expect(fromB.map(\.1) == [c, a])
+        guard fromB.count == 2 else { return coreA }
 
-        let probe = sends(coreC.handle(inbound(relay[0].0, from: keyB, at: b), nowMs: 30))
+        #expect(coreA.handle(inbound(fromB[1].0, from: keyB, at: b), nowMs: 25).isEmpty)
+        #expect(coreA.reachability.pendingChecks == 1)  // C is fresh: the check stands
+
+        let probe = shellSends(coreC.handle(inbound(fromB[0].0, from: keyB, at: b), nowMs: 30), core: &coreC, nowMs: 30)
         #expect(probe.map(\.0) == [.dialBack(.probe(nonce: 77))])
         #expect(probe.map(\.1) == [a])
+        if !dropProbe, let first = probe.first {
+            #expect(coreA.handle(inbound(first.0, from: keyC, at: c), nowMs: 40) == [.reachabilityChanged(.reachable)])
+        }
+        return coreA
+    }
 
-        #expect(coreA.handle(inbound(probe[0].0, from: keyC, at: c), nowMs: 40) == [.reachabilityChanged(.reachable)])
+    @Test func dialBackFlowsFromAThroughBAndCBackToA() {
+        var coreA = runDialBack(dropProbe: false)
         #expect(coreA.reachability.status == .reachable)
         #expect(coreA.serverMode)
         // Nothing left to time out.
         #expect(coreA.expire(nowMs: 20_000).isEmpty)
+        #expect(coreA.reachability.status == .reachable)
+    }
+
+    @Test func dialBackFlowWhoseProbeIsLostEndsUnreachable() {
+        var coreA = runDialBack(dropProbe: true)
+        #expect(coreA.reachability.status == .unknown)
+        #expect(coreA.expire(nowMs: 10_009).isEmpty)
+        #expect(coreA.expire(nowMs: 10_010) == [.reachabilityChanged(.unreachable)])
+        #expect(coreA.reachability.status == .unreachable)
+        #expect(!coreA.serverMode)
+    }
+
+    @Test func peerCoreDropsACheckWhoseRelayItContactedRecently() {
+        let (keyA, keyB, keyC) = (Self.key(1), Self.key(2), Self.key(3))
+        var coreA = PeerCore(config: .init(networkID: network))
+        var coreB = PeerCore(config: .init(networkID: network))
+        _ = coreB.handle(inbound(.ping(Ping(nonce: 1)), from: keyC, at: c), nowMs: 0)
+        // A pinged C a moment ago, so C's probe could come back through A's NAT.
+        _ = shellSends(coreA.startPing(to: c, nonce: 5, nowMs: 0), core: &coreA, nowMs: 0)
+        let request = shellSends(coreA.startReachabilityCheck(via: [b], nonces: [77], nowMs: 10), core: &coreA, nowMs: 10)
+        let fromB = sends(coreB.handle(inbound(request[0].0, from: keyA, at: a), nowMs: 20))
+        #expect(fromB.map(\.1) == [c, a])
+        #expect(coreA.handle(inbound(.dialBack(.relayed(nonce: 77, via: c)), from: keyB, at: b), nowMs: 25).isEmpty)
+        #expect(coreA.reachability.pendingChecks == 0)
+        #expect(coreA.handle(inbound(.dialBack(.probe(nonce: 77)), from: keyC, at: c), nowMs: 30) == [.ignored(.unexpected)])
+        #expect(!coreA.expire(nowMs: 20_000).contains(.reachabilityChanged(.unreachable)))
+        #expect(coreA.reachability.status == .unknown)
+        // A notice from someone other than the helper is counted as ignored.
+        _ = coreA.startReachabilityCheck(via: [b], nonces: [78], nowMs: 30_000)
+        #expect(coreA.handle(inbound(.dialBack(.relayed(nonce: 78, via: d)), from: keyC, at: c), nowMs: 30_001)
+            == [.ignored(.unexpected)])
     }
 
     @Test func peerCoreReportsUnreachableWhenNoProbeArrives() {
         var coreA = PeerCore(config: .init(networkID: network))
         _ = coreA.startReachabilityCheck(via: [b, c], nonces: [5, 6], nowMs: 0)
+        #expect(coreA.handle(inbound(.dialBack(.relayed(nonce: 5, via: e)), from: Self.key(2), at: b), nowMs: 1).isEmpty)
+        #expect(coreA.handle(inbound(.dialBack(.relayed(nonce: 6, via: f)), from: Self.key(3), at: c), nowMs: 1).isEmpty)
         // The helper answering the probe itself does not count.
         #expect(coreA.handle(inbound(.dialBack(.probe(nonce: 5)), from: Self.key(2), at: b), nowMs: 1)
             == [.ignored(.unexpected)])
@@ -195,10 +405,15 @@ struct ReachabilityTests {
         var relays: Set<PeerAddress> = []
         for nonce in UInt64(0)..<8 {
             let out = sends(coreB.handle(inbound(.dialBack(.request(nonce: nonce)), from: keyA, at: a), nowMs: 1))
-            #expect(out.count == 1)
-            #expect(out.first?.1 != a)
-            #expect(out.first?.0 == .dialBack(.relay(nonce: nonce, target: a)))
-            if let to = out.first?.1 { relays.insert(to) }
+            #expect(out.count == 2)
+            guard out.count == 2 else { continue }
+            let relay = out[0].1
+            #expect(relay != a)
+            #expect(out[0].0 == .dialBack(.relay(nonce: nonce, target: a)))
+            // The requester is told which relay was asked.
+            #expect(out[1].0 == .dialBack(.relayed(nonce: nonce, via: relay)))
+            #expect(out[1].1 == a)
+            relays.insert(relay)
         }
         #expect(relays == [c, d])
     }

@@ -19,16 +19,17 @@ extension DHTCore {
 
     /// Sends what the lookup wants next, or finishes it.
     mutating func advance(_ id: UInt64, nowMs: UInt64) -> [Effect] {
-        guard var running = lookups[id] else { return [] }
-        if running.finishedLookup { return finishIfStoresDone(id, nowMs: nowMs) }
+        guard let finished = lookups[id]?.finishedLookup else { return [] }
+        if finished { return finishIfStoresDone(id, nowMs: nowMs) }
+        // Mutated in place through the dictionary, so the candidate list is never copied.
+        let wanted = lookups[id]!.lookup.nextRequests(nowMs: nowMs)
+        let (target, purpose) = (lookups[id]!.lookup.target, lookups[id]!.purpose)
         var effects: [Effect] = []
-        for contact in running.lookup.nextRequests(nowMs: nowMs) {
-            effects.append(request(contact, for: id, target: running.lookup.target, purpose: running.purpose, nowMs: nowMs))
+        for contact in wanted {
+            effects.append(request(contact, for: id, target: target, purpose: purpose, nowMs: nowMs))
         }
-        lookups[id] = running
-        if running.lookup.isFinished {
-            running.finishedLookup = true
-            lookups[id] = running
+        if lookups[id]!.lookup.isFinished {
+            lookups[id]!.finishedLookup = true
             effects += lookupFinished(id, nowMs: nowMs)
         }
         return effects
@@ -67,15 +68,14 @@ extension DHTCore {
         guard case let .lookup(lookupID, from)? = waiting else { return [.ignored(.unexpected)] }
         holdToken(reply.token, from: inbound.source, nowMs: nowMs)
         var effects = answered(inbound, nowMs: nowMs)
-        guard var running = lookups[lookupID] else { return effects }
+        guard lookups[lookupID] != nil else { return effects }
         var seen = Set<NodeID>()
         let contacts = reply.contacts.compactMap { wire -> Contact? in
             let contact = Contact(publicKey: wire.publicKey, address: wire.address, lastSeenMs: 0)
             guard contact.id != ownID, seen.insert(contact.id).inserted else { return nil }
             return contact
         }
-        running.lookup.recordAnswer(from: from, contacts: contacts)
-        lookups[lookupID] = running
+        lookups[lookupID]!.lookup.recordAnswer(from: from, contacts: contacts)
         effects += brokenVariantEffects(contacts, inbound, token: reply.token, nowMs: nowMs)
         effects += advance(lookupID, nowMs: nowMs)
         return effects

@@ -91,6 +91,9 @@ public struct PeerCore: Sendable {
     public var peerCount: Int { peers.count }
     public var outstandingCount: Int { outstanding.count }
     public var outstandingHandshakeCount: Int { handshakes.count }
+    /// Whether `key` is in the peer table at `address` (without sorting the table).
+    public func knows(_ key: PublicKey, at address: PeerAddress) -> Bool { peers[key]?.address == address }
+
     public var knownPeers: [KnownPeer] { peers.values.sorted { $0.key < $1.key } }
     /// False once a dial-back check failed (see `Reachability.serverMode`).
     public var serverMode: Bool { reachability.serverMode }
