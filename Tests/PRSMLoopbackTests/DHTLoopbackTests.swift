@@ -34,8 +34,8 @@ struct DHTLoopbackTests {
         options.tickMs = 100
         options.dht.routing.k = k
         options.dht.lookup.k = k
-        options.dht.requestTimeoutMs = 500
-        options.dht.lookup.requestTimeoutMs = 500
+        options.dht.requestTimeoutMs = 1_000
+        options.dht.lookup.requestTimeoutMs = 1_000
         options.dht.joinRetryBaseMs = 250
         options.dht.joinRetryMaxMs = 2_000
         options.dht.records.republishIntervalMs = republishIntervalMs

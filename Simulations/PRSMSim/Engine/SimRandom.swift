@@ -1,25 +1,21 @@
+import PRSMNode
+
 /// The simulator's seeded generator (SplitMix64): small, fast, and identical on every machine.
 /// Every node, link and workload gets its own stream derived from the run seed and a label, so
 /// adding a draw in one place does not shift the draws of another.
 public struct SimRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
     public init(seed: UInt64, stream: String) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a of the label, mixed with the seed
         for byte in stream.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        state = seed ^ hash
+        generator = SplitMix64(seed: seed ^ hash)
         _ = next()
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in 0..<bound using integer arithmetic only (bound > 0).
     public mutating func below(_ bound: UInt64) -> UInt64 {

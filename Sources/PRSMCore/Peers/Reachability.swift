@@ -61,6 +61,8 @@ public struct Reachability: Sendable {
         let deadlineMs: UInt64
         /// The relay the helper named; a check without one proves nothing when it times out.
         var relay: PeerAddress?
+        /// Its relay's probe arrived through a mapping we may have opened: a timeout proves nothing.
+        var ambiguous = false
     }
 
     public let config: Config
@@ -76,6 +78,8 @@ public struct Reachability: Sendable {
     private var recentContacts: [[UInt8]: UInt64] = [:]
     /// Checks of the current round that timed out with a fresh relay named.
     private var failedChecks = 0
+    /// A host we sent to could not be remembered (table full): probes prove nothing until then.
+    private var saturatedUntilMs: UInt64 = 0
 
     public init(config: Config = Config()) { self.config = config }
 
@@ -174,13 +178,17 @@ public struct Reachability: Sendable {
     /// The shell sent something to `address`: a NAT in front of us may now let that host in.
     public mutating func noteSent(to address: PeerAddress, nowMs: UInt64) {
         let host = address.hostBytes
-        if recentContacts[host] == nil, recentContacts.count >= config.maxRecentContacts { return }
+        if recentContacts[host] == nil, recentContacts.count >= config.maxRecentContacts {
+            // Not remembered: until a mapping toward it has surely closed, no probe proves anything.
+            saturatedUntilMs = max(saturatedUntilMs, nowMs &+ config.natMappingMs)
+            return
+        }
         recentContacts[host] = nowMs
     }
 
     /// Whether we may have opened a NAT mapping toward `host` (or cannot tell: the table is full).
     func mayHaveContacted(_ host: [UInt8], nowMs: UInt64) -> Bool {
-        if recentContacts.count >= config.maxRecentContacts { return true }
+        if recentContacts.count >= config.maxRecentContacts || nowMs < saturatedUntilMs { return true }
         return recentContacts[host].map { nowMs < $0 &+ config.natMappingMs } ?? false
     }
 
@@ -212,7 +220,12 @@ public struct Reachability: Sendable {
         let helperHosts = Set(pending.values.map(\.helper.hostBytes))
         let recent = askedHelpers[source.hostBytes].map { nowMs < $0 &+ config.helperMemoryMs } ?? false
         guard !helperHosts.contains(source.hostBytes), !recent,
-              !mayHaveContacted(source.hostBytes, nowMs: nowMs) else { return [.ignored(.unexpected)] }
+              !mayHaveContacted(source.hostBytes, nowMs: nowMs) else {
+            // The relay's probe did arrive, but through a mapping we may have opened since: this
+            // check proves nothing either way (it must not count as failed when it times out).
+            if check.relay?.hostBytes == source.hostBytes { pending[nonce]?.ambiguous = true }
+            return [.ignored(.unexpected)]
+        }
         pending = [:]
         failedChecks = 0
         return setStatus(.reachable)
@@ -224,7 +237,7 @@ public struct Reachability: Sendable {
         var effects: [Effect] = []
         let expired = pending.filter { $0.value.deadlineMs <= nowMs }
         for nonce in expired.keys { pending[nonce] = nil }
-        if expired.values.contains(where: { $0.relay != nil }) { failedChecks += 1 }
+        if expired.values.contains(where: { $0.relay != nil && !$0.ambiguous }) { failedChecks += 1 }
         if pending.isEmpty, failedChecks > 0 {
             failedChecks = 0
             effects += setStatus(.unreachable)
