@@ -18,7 +18,7 @@ struct DHTLoopbackTests {
     static let nodeCount = 64
     static let k = 4
     static let puts = 10
-    /// Nodes started together; the next batch starts after `batchGap`.
+    /// Nodes started together; the next batch starts `batchGap` later, once this one joined.
     static let batchSize = 8
     static let batchGap = Duration.milliseconds(100)
     /// FIND_NODE lookups per node (63 would be every pair: ~3× the time, too slow for a loaded
@@ -77,11 +77,20 @@ struct DHTLoopbackTests {
         let seed = try await DHTLoopbackNode(index: 0, options: Self.options(key: .generate(), bootstrap: []))
         nodes.add(seed)
         for batchStart in stride(from: 1, to: Self.nodeCount, by: Self.batchSize) {
+            var batch: [DHTLoopbackNode] = []
             for index in batchStart..<min(batchStart + Self.batchSize, Self.nodeCount) {
-                nodes.add(try await DHTLoopbackNode(
+                batch.append(try await DHTLoopbackNode(
                     index: index, options: Self.options(key: .generate(), bootstrap: [seed.address])))
             }
+            for node in batch { nodes.add(node) }
             try? await Task.sleep(for: Self.batchGap)
+            // The next batch once this one joined (bounded): a burst of joins on a loaded machine
+            // delays replies past the request timeout, and a newcomer whose neighbours' Pings to it
+            // time out is never added to their tables.
+            _ = await DHTLoopbackWait.until(.seconds(10)) {
+                for node in batch where await node.node.dhtJoinState != .joined { return false }
+                return true
+            }
         }
         let all = nodes.live
         try #require(all.count == Self.nodeCount)
