@@ -1,0 +1,311 @@
+import PRSMWire
+
+/// Chained 2-chain HotStuff (Jolteon / DiemBFT v4) as a pure core: rotating leaders, QCs of more
+/// than 2/3 of the power, a pacemaker with signed timeouts and timeout certificates, and the
+/// 2-chain commit rule. Inputs carry the current time; outputs are effects. Votes are signed here
+/// (Ed25519 is deterministic), after the shell has durably stored the safety state the vote
+/// depends on (`.persist` always precedes the `.send` of a vote or timeout).
+///
+/// Safety (per validator): never vote twice in a view; vote for a block only if its QC is at
+/// least as high as the locked view; after a QC for block B, lock on B's own QC view. Commit: a
+/// block is final once a QC certifies a child proposed in the very next view (2-chain).
+public struct ConsensusCore: Sendable {
+    public struct Config: Sendable, Equatable {
+        /// First view timeout; doubles per consecutive timeout, up to `maxViewTimeoutMs`.
+        public var baseViewTimeoutMs: UInt64 = 1_000
+        public var maxViewTimeoutMs: UInt64 = 30_000
+        /// Blocks kept below the committed height (for peers that sync); older ones are pruned.
+        public var retainedBlocks = 1_000
+        /// Views ahead of ours we accept votes and timeouts for (bounds the tables).
+        public var maxViewsAhead: UInt64 = 100
+        /// Deliberately unsafe variant (commit on a 1-chain), so tests can show the agreement
+        /// checker fails. Never set in a real node.
+        public var unsafeOneChainCommit = false
+        public init() {}
+    }
+
+    /// What must be on disk before a vote or timeout leaves.
+    public struct SafetyState: Sendable, Equatable {
+        public var highestVotedView: UInt64 = 0
+        public var lockedView: UInt64 = 0
+        public init() {}
+    }
+
+    public enum Message: Sendable, Equatable {
+        case proposal(Block)
+        case vote(Vote)
+        case timeout(TimeoutVote)
+    }
+
+    public enum Effect: Sendable, Equatable {
+        /// Store durably (and sync) before carrying out any later effect.
+        case persist(SafetyState)
+        case broadcast(Message)
+        case send(Message, to: Int)
+        /// This node leads `view`: call `propose(transactions:nowMs:)`.
+        case proposeNow(view: UInt64)
+        /// Final, in height order, never two at one height.
+        case commit(Block)
+        /// A proposal arrived whose parent we do not have: fetch it (block sync).
+        case missingParent(Digest32, from: Int)
+        /// A message broke the protocol (evidence for the shell): e.g. a second proposal in a view.
+        case misbehaved(validator: Int, String)
+        /// A message we could not use (stale view, unknown block, bad signature): counted.
+        case ignored(String)
+    }
+
+    public let config: Config
+    public let validators: ValidatorSet
+    public let myIndex: Int?
+    private let key: SigningKey?
+    public private(set) var safety: SafetyState
+    public private(set) var view: UInt64 = 0
+    public private(set) var highQC = QuorumCertificate.genesis
+    /// The TC that let us into the current view, if we entered it by timeout.
+    private var enteredByTC: TimeoutCertificate?
+    public private(set) var committed: Block = .genesis
+    private var blocks: [Digest32: Block] = [Block.genesisHash: .genesis]
+    private var proposalsSeen: [UInt64: Digest32] = [:]
+    private var votes: [UInt64: [Digest32: [Int: Signature]]] = [:]
+    private var timeouts: [UInt64: [Int: TimeoutVote]] = [:]
+    private var verifiedQCs = Set<Digest32>()
+    private var viewDeadlineMs: UInt64 = 0
+    private var consecutiveTimeouts = 0
+    private var timedOutInView = false
+
+    /// `key` is this node's signing key when it is a validator (nil for an observer).
+    public init(config: Config = Config(), validators: ValidatorSet, key: SigningKey?, safety: SafetyState = SafetyState()) {
+        self.config = config
+        self.validators = validators
+        self.key = key
+        myIndex = key.flatMap { validators.index(of: $0.publicKey) }
+        self.safety = safety
+    }
+
+    public var blockCount: Int { blocks.count }
+    public func block(_ hash: Digest32) -> Block? { blocks[hash] }
+
+    // MARK: Inputs
+
+    /// Enters view 1 (or the view after the last one we voted in, after a restart).
+    public mutating func start(nowMs: UInt64) -> [Effect] {
+        enter(view: max(1, safety.highestVotedView + 1), tc: nil, nowMs: nowMs)
+    }
+
+    /// As leader of the current view: proposes `transactions` on top of the highest QC.
+    public mutating func propose(transactions: [[UInt8]], nowMs: UInt64) -> [Effect] {
+        guard let me = myIndex, validators.leader(of: view) == me, proposalsSeen[view] == nil,
+              let parent = blocks[highQC.blockHash] else { return [] }
+        let block = Block(epoch: validators.epoch, view: view, height: parent.height + 1, parent: parent.hash,
+                          justify: highQC, timeoutCertificate: enteredByTC, proposer: me, transactions: transactions)
+        return [.broadcast(.proposal(block))] + receive(.proposal(block), from: me, nowMs: nowMs)
+    }
+
+    /// A message signed by validator `sender` (the shell checked the envelope's signature and
+    /// mapped its key to an index).
+    public mutating func receive(_ message: Message, from sender: Int, nowMs: UInt64) -> [Effect] {
+        switch message {
+        case let .proposal(block): return receiveProposal(block, from: sender, nowMs: nowMs)
+        case let .vote(vote): return receiveVote(vote, from: sender, nowMs: nowMs)
+        case let .timeout(timeout): return receiveTimeout(timeout, from: sender, nowMs: nowMs)
+        }
+    }
+
+    /// The view timer: once the deadline passes, broadcast a timeout for the view (once).
+    public mutating func tick(nowMs: UInt64) -> [Effect] {
+        guard view > 0, nowMs >= viewDeadlineMs, !timedOutInView else { return [] }
+        timedOutInView = true
+        consecutiveTimeouts += 1
+        viewDeadlineMs = nowMs + timeoutLength
+        guard let me = myIndex, let key else { return [] }
+        safety.highestVotedView = max(safety.highestVotedView, view)
+        let signature = key.sign(TimeoutVote.signingBytes(epoch: validators.epoch, view: view, highQCView: highQC.view))
+        let timeout = TimeoutVote(epoch: validators.epoch, view: view, highQC: highQC,
+                                  voter: SignedBy(index: me, signature: signature))
+        return [.persist(safety), .broadcast(.timeout(timeout))] + receiveTimeout(timeout, from: me, nowMs: nowMs)
+    }
+
+    /// When `tick` next has something to do.
+    public var nextDeadlineMs: UInt64 { viewDeadlineMs }
+
+    // MARK: Proposals
+
+    mutating func receiveProposal(_ block: Block, from sender: Int, nowMs: UInt64) -> [Effect] {
+        guard block.epoch == validators.epoch else { return [.ignored("proposal for epoch \(block.epoch)")] }
+        guard sender == block.proposer, validators.leader(of: block.view) == sender else {
+            return [.misbehaved(validator: sender, "proposed view \(block.view) without leading it")]
+        }
+        if let seen = proposalsSeen[block.view] {
+            return seen == block.hash ? [] : [.misbehaved(validator: sender, "two proposals in view \(block.view)")]
+        }
+        guard block.view + config.maxViewsAhead > view, block.view > committed.view else {
+            return [.ignored("proposal for view \(block.view) outside the window")]
+        }
+        guard verify(block.justify) else { return [.misbehaved(validator: sender, "invalid QC in proposal")] }
+        if let tc = block.timeoutCertificate, !tc.isValid(for: validators) {
+            return [.misbehaved(validator: sender, "invalid TC in proposal")]
+        }
+        guard block.parent == block.justify.blockHash else {
+            return [.misbehaved(validator: sender, "proposal's parent is not the block its QC certifies")]
+        }
+        guard let parent = blocks[block.parent] else { return [.missingParent(block.parent, from: sender)] }
+        guard block.height == parent.height + 1, block.view > parent.view else {
+            return [.misbehaved(validator: sender, "proposal's height or view does not follow its parent")]
+        }
+        proposalsSeen[block.view] = block.hash
+        blocks[block.hash] = block
+        var effects = process(block.justify, nowMs: nowMs)
+        if let tc = block.timeoutCertificate, tc.view >= view { effects += enter(view: tc.view + 1, tc: tc, nowMs: nowMs) }
+        effects += voteIfSafe(block, nowMs: nowMs)
+        return effects
+    }
+
+    /// Jolteon's voting rule.
+    mutating func voteIfSafe(_ block: Block, nowMs: UInt64) -> [Effect] {
+        guard let me = myIndex, let key, block.view == view, block.view > safety.highestVotedView,
+              block.justify.view >= safety.lockedView else { return [] }
+        let extendsQC = block.justify.view + 1 == block.view
+        let extendsTC = block.timeoutCertificate.map {
+            $0.view + 1 == block.view && block.justify.view >= $0.highestQCView
+        } ?? false
+        guard extendsQC || extendsTC else { return [] }
+        safety.highestVotedView = block.view
+        let signature = key.sign(Vote.signingBytes(epoch: validators.epoch, view: block.view, blockHash: block.hash))
+        let vote = Vote(epoch: validators.epoch, view: block.view, blockHash: block.hash,
+                        voter: SignedBy(index: me, signature: signature))
+        let nextLeader = validators.leader(of: block.view + 1)
+        if nextLeader == me { return [.persist(safety)] + receiveVote(vote, from: me, nowMs: nowMs) }
+        return [.persist(safety), .send(.vote(vote), to: nextLeader)]
+    }
+
+    // MARK: Votes and certificates
+
+    mutating func receiveVote(_ vote: Vote, from sender: Int, nowMs: UInt64) -> [Effect] {
+        guard vote.epoch == validators.epoch, vote.voter.index == sender, myIndex == validators.leader(of: vote.view + 1),
+              vote.view + 1 >= view, vote.view < view + config.maxViewsAhead else {
+            return [.ignored("vote for view \(vote.view) not ours to collect")]
+        }
+        guard votes[vote.view]?[vote.blockHash]?[sender] == nil else { return [] }
+        if votes[vote.view]?.contains(where: { $0.key != vote.blockHash && $0.value[sender] != nil }) == true {
+            return [.misbehaved(validator: sender, "voted for two blocks in view \(vote.view)")]
+        }
+        let message = Vote.signingBytes(epoch: vote.epoch, view: vote.view, blockHash: vote.blockHash)
+        guard validators.keys[sender].isValidSignature(vote.voter.signature, for: message) else {
+            return [.ignored("bad vote signature")]
+        }
+        let before = validators.power(of: votes[vote.view]?[vote.blockHash]?.keys ?? [:].keys)
+        votes[vote.view, default: [:]][vote.blockHash, default: [:]][sender] = vote.voter.signature
+        let signers = votes[vote.view]![vote.blockHash]!
+        // The QC forms once, with the vote that crosses the quorum.
+        guard before < validators.quorumPower, validators.power(of: signers.keys) >= validators.quorumPower else {
+            return []
+        }
+        let qc = QuorumCertificate(view: vote.view, blockHash: vote.blockHash,
+                                   votes: signers.map { SignedBy(index: $0.key, signature: $0.value) })
+        verifiedQCs.insert(qcID(qc))
+        return process(qc, nowMs: nowMs)
+    }
+
+    mutating func receiveTimeout(_ timeout: TimeoutVote, from sender: Int, nowMs: UInt64) -> [Effect] {
+        guard timeout.epoch == validators.epoch, timeout.voter.index == sender, timeout.view + 1 >= view,
+              timeout.view < view + config.maxViewsAhead else { return [.ignored("timeout for view \(timeout.view)")] }
+        guard timeouts[timeout.view]?[sender] == nil else { return [] }
+        let message = TimeoutVote.signingBytes(epoch: timeout.epoch, view: timeout.view, highQCView: timeout.highQC.view)
+        guard validators.keys[sender].isValidSignature(timeout.voter.signature, for: message), verify(timeout.highQC) else {
+            return [.ignored("bad timeout")]
+        }
+        timeouts[timeout.view, default: [:]][sender] = timeout
+        var effects = process(timeout.highQC, nowMs: nowMs)
+        let collected = timeouts[timeout.view]!
+        guard timeout.view >= view, validators.power(of: collected.keys) >= validators.quorumPower else { return effects }
+        let tc = TimeoutCertificate(view: timeout.view, entries: collected.values.map {
+            .init(signer: $0.voter, highQCView: $0.highQC.view)
+        })
+        effects += enter(view: timeout.view + 1, tc: tc, nowMs: nowMs)
+        return effects
+    }
+
+    /// A verified QC: raise the high QC and the lock, commit what a 2-chain makes final, and
+    /// move to the next view.
+    mutating func process(_ qc: QuorumCertificate, nowMs: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        if qc.view > highQC.view { highQC = qc }
+        if let block = blocks[qc.blockHash] {
+            safety.lockedView = max(safety.lockedView, block.justify.view)
+            if config.unsafeOneChainCommit {
+                effects += commit(upTo: block)
+            } else if block.justify.view + 1 == block.view, let parent = blocks[block.parent] {
+                effects += commit(upTo: parent)
+            }
+        }
+        if qc.view >= view {
+            consecutiveTimeouts = 0
+            effects += enter(view: qc.view + 1, tc: nil, nowMs: nowMs)
+        }
+        return effects
+    }
+
+    /// Commits `block` and its uncommitted ancestors, oldest first.
+    mutating func commit(upTo block: Block) -> [Effect] {
+        guard block.height > committed.height else { return [] }
+        var chain: [Block] = []
+        var cursor = block
+        while cursor.height > committed.height {
+            chain.append(cursor)
+            guard let parent = blocks[cursor.parent] else { return [] }
+            cursor = parent
+        }
+        // A different block at the committed height would be a fork: never commit across it.
+        guard cursor.hash == committed.hash else { return [.ignored("chain does not extend the committed block")] }
+        committed = block
+        prune()
+        return chain.reversed().map { .commit($0) }
+    }
+
+    mutating func enter(view newView: UInt64, tc: TimeoutCertificate?, nowMs: UInt64) -> [Effect] {
+        guard newView > view else { return [] }
+        view = newView
+        enteredByTC = tc
+        timedOutInView = false
+        viewDeadlineMs = nowMs + timeoutLength
+        votes = votes.filter { $0.key + 1 >= newView }
+        timeouts = timeouts.filter { $0.key + 1 >= newView }
+        proposalsSeen = proposalsSeen.filter { $0.key + 1 >= newView }
+        guard let me = myIndex, validators.leader(of: newView) == me else { return [] }
+        return [.proposeNow(view: newView)]
+    }
+
+    var timeoutLength: UInt64 {
+        let shift = UInt64(min(consecutiveTimeouts, 30))
+        return min(config.maxViewTimeoutMs, config.baseViewTimeoutMs << shift)
+    }
+
+    /// Each QC's signatures are checked once.
+    mutating func verify(_ qc: QuorumCertificate) -> Bool {
+        let id = qcID(qc)
+        if verifiedQCs.contains(id) { return true }
+        guard qc.isValid(for: validators) else { return false }
+        if verifiedQCs.count >= 4 * config.retainedBlocks { verifiedQCs.removeAll() }
+        verifiedQCs.insert(id)
+        return true
+    }
+
+    func qcID(_ qc: QuorumCertificate) -> Digest32 {
+        var writer = WireWriter()
+        writer.u64(qc.view)
+        writer.fixed(qc.blockHash.bytes)
+        for vote in qc.votes {
+            writer.u32(UInt32(vote.index))
+            writer.fixed(vote.signature.bytes)
+        }
+        return Blake2b.hash256(writer.bytesWritten)
+    }
+
+    /// Forgets blocks more than `retainedBlocks` below the committed height and stale
+    /// uncommitted branches.
+    mutating func prune() {
+        guard committed.height > UInt64(config.retainedBlocks) else { return }
+        let floor = committed.height - UInt64(config.retainedBlocks)
+        blocks = blocks.filter { $0.value.height >= floor || $0.key == Block.genesisHash }
+    }
+}

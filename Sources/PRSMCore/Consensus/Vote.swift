@@ -1,0 +1,27 @@
+import PRSMWire
+
+/// A validator's vote for a block in a view, sent to the leader of the next view.
+public struct Vote: Sendable, Equatable {
+    public let epoch: UInt64
+    public let view: UInt64
+    public let blockHash: Digest32
+    public let voter: SignedBy
+
+    public init(epoch: UInt64, view: UInt64, blockHash: Digest32, voter: SignedBy) {
+        self.epoch = epoch
+        self.view = view
+        self.blockHash = blockHash
+        self.voter = voter
+    }
+
+    /// What a vote signs: domain, epoch, view, block hash (so a vote can never be replayed into
+    /// another epoch, view or block, nor mistaken for a timeout).
+    public static func signingBytes(epoch: UInt64, view: UInt64, blockHash: Digest32) -> [UInt8] {
+        var writer = WireWriter()
+        writer.fixed(Array("prsm-vote".utf8))
+        writer.u64(epoch)
+        writer.u64(view)
+        writer.fixed(blockHash.bytes)
+        return writer.bytesWritten
+    }
+}
