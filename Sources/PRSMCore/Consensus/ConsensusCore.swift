@@ -72,6 +72,8 @@ public struct ConsensusCore: Sendable {
     private var viewDeadlineMs: UInt64 = 0
     private var consecutiveTimeouts = 0
     private var timedOutInView = false
+    /// Our timeout for the current view, once sent (re-sent while the view lasts).
+    private var myTimeout: TimeoutVote?
 
     /// `key` is this node's signing key when it is a validator (nil for an observer).
     public init(config: Config = Config(), validators: ValidatorSet, key: SigningKey?, safety: SafetyState = SafetyState()) {
@@ -111,17 +113,21 @@ public struct ConsensusCore: Sendable {
         }
     }
 
-    /// The view timer: once the deadline passes, broadcast a timeout for the view (once).
+    /// The view timer: once the deadline passes, broadcast a timeout for the view; while the view
+    /// lasts, re-send that same timeout each time the (doubling) timer fires again, since a timeout
+    /// lost to a partition would otherwise leave the view without a TC forever.
     public mutating func tick(nowMs: UInt64) -> [Effect] {
-        guard view > 0, nowMs >= viewDeadlineMs, !timedOutInView else { return [] }
-        timedOutInView = true
+        guard view > 0, nowMs >= viewDeadlineMs else { return [] }
         consecutiveTimeouts += 1
         viewDeadlineMs = nowMs + timeoutLength
+        if timedOutInView { return myTimeout.map { [.broadcast(.timeout($0))] } ?? [] }
+        timedOutInView = true
         guard let me = myIndex, let key else { return [] }
         safety.highestVotedView = max(safety.highestVotedView, view)
         let signature = key.sign(TimeoutVote.signingBytes(epoch: validators.epoch, view: view, highQCView: highQC.view))
         let timeout = TimeoutVote(epoch: validators.epoch, view: view, highQC: highQC,
                                   voter: SignedBy(index: me, signature: signature))
+        myTimeout = timeout
         return [.persist(safety), .broadcast(.timeout(timeout))] + receiveTimeout(timeout, from: me, nowMs: nowMs)
     }
 
@@ -267,6 +273,7 @@ public struct ConsensusCore: Sendable {
         view = newView
         enteredByTC = tc
         timedOutInView = false
+        myTimeout = nil
         viewDeadlineMs = nowMs + timeoutLength
         votes = votes.filter { $0.key + 1 >= newView }
         timeouts = timeouts.filter { $0.key + 1 >= newView }

@@ -122,6 +122,7 @@ extension DHTCore {
             return [.ignored(.unexpected)]
         }
         outstanding[nonce] = nil
+        if case let .requesterPing(node) = entry.waiting { retriedRequesters.remove(node) }
         var effects = answered(inbound, nowMs: nowMs)
         if case .seedPing = entry.waiting { effects += seedAnswered(nowMs: nowMs) }
         return effects
@@ -152,7 +153,16 @@ extension DHTCore {
                     lookups[lookupID] = running
                     effects += finishIfStoresDone(lookupID, nowMs: nowMs)
                 }
-            case .seedPing, .requesterPing, .lookup, .announce:
+            case let .requesterPing(node):
+                // One retry: under load the first Pong can miss its deadline, and a newcomer nobody
+                // adds is unfindable until it happens to ask us again.
+                if retriedRequesters.count >= 4 * config.maxRequesterChecks { retriedRequesters.removeAll() }
+                if !table.contains(node), retriedRequesters.insert(node).inserted {
+                    effects += ping(entry.address, waiting: .requesterPing(node), nowMs: nowMs)
+                } else {
+                    retriedRequesters.remove(node)
+                }
+            case .seedPing, .lookup, .announce:
                 break
             }
         }

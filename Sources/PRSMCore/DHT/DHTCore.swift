@@ -119,6 +119,9 @@ public struct DHTCore: Sendable {
     var seeds: [PeerAddress] = []
     var savedContacts: [WireContact] = []
     var failedJoinAttempts = 0
+    /// Requesters whose first Ping timed out and were pinged once more (cleared beyond
+    /// 4 × `maxRequesterChecks`, so bounded).
+    var retriedRequesters = Set<NodeID>()
 
     public init(identity: PublicKey, config: Config = Config(), seed: UInt64, nowMs: UInt64) {
         self.identity = identity
