@@ -69,6 +69,8 @@ public struct ConsensusCore: Sendable {
     private var votes: [UInt64: [Digest32: [Int: Signature]]] = [:]
     private var timeouts: [UInt64: [Int: TimeoutVote]] = [:]
     private var verifiedQCs = Set<Digest32>()
+    /// Parents we reported missing: when they arrive they are stored even after an equivocation.
+    private var wantedBlocks = Set<Digest32>()
     private var viewDeadlineMs: UInt64 = 0
     private var consecutiveTimeouts = 0
     private var timedOutInView = false
@@ -141,8 +143,14 @@ public struct ConsensusCore: Sendable {
         guard sender == block.proposer, validators.leader(of: block.view) == sender else {
             return [.misbehaved(validator: sender, "proposed view \(block.view) without leading it")]
         }
+        // A block we asked for (a certified parent) is taken even if its view already had another
+        // proposal: the equivocation is still reported, and the vote rule prevents a second vote.
+        let wanted = wantedBlocks.remove(block.hash) != nil
+        var effects: [Effect] = []
         if let seen = proposalsSeen[block.view] {
-            return seen == block.hash ? [] : [.misbehaved(validator: sender, "two proposals in view \(block.view)")]
+            if seen == block.hash { return [] }
+            effects.append(.misbehaved(validator: sender, "two proposals in view \(block.view)"))
+            if !wanted { return effects }
         }
         guard block.view + config.maxViewsAhead > view, block.view > committed.view else {
             return [.ignored("proposal for view \(block.view) outside the window")]
@@ -154,13 +162,17 @@ public struct ConsensusCore: Sendable {
         guard block.parent == block.justify.blockHash else {
             return [.misbehaved(validator: sender, "proposal's parent is not the block its QC certifies")]
         }
-        guard let parent = blocks[block.parent] else { return [.missingParent(block.parent, from: sender)] }
+        guard let parent = blocks[block.parent] else {
+            if wantedBlocks.count >= 64 { wantedBlocks.removeAll() }
+            wantedBlocks.insert(block.parent)
+            return effects + [.missingParent(block.parent, from: sender)]
+        }
         guard block.height == parent.height + 1, block.view > parent.view else {
             return [.misbehaved(validator: sender, "proposal's height or view does not follow its parent")]
         }
-        proposalsSeen[block.view] = block.hash
+        if proposalsSeen[block.view] == nil { proposalsSeen[block.view] = block.hash }
         blocks[block.hash] = block
-        var effects = process(block.justify, nowMs: nowMs)
+        effects += process(block.justify, nowMs: nowMs)
         if let tc = block.timeoutCertificate, tc.view >= view { effects += enter(view: tc.view + 1, tc: tc, nowMs: nowMs) }
         effects += voteIfSafe(block, nowMs: nowMs)
         return effects
