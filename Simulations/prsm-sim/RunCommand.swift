@@ -112,6 +112,10 @@ func printResult(_ result: SimulationResult, directory: String) {
     for check in result.checks {
         print("\(check.passed ? "pass" : "FAIL")  \(check.name): \(check.message)")
     }
+    if let workload = result.workload {
+        let text = workload.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%g", $0.value))" }
+        print("workload  \(text.joined(separator: " "))")
+    }
     print(String(format: "seed %llu  trace %@  %.0f simulated s in %.2f wall s (%.0fx)  -> %@/summary.json",
                  result.seed, String(result.traceHash.prefix(16)), result.simulatedSeconds, result.wallSeconds,
                  result.simulatedSeconds / max(result.wallSeconds, 1e-9), directory))

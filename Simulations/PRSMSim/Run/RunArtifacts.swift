@@ -24,6 +24,8 @@ public enum RunArtifacts {
         public let topology: String
         public let costs: CostModel
         public let cpu_busy_seconds: Double
+        /// DHT workload measurements (absent without one).
+        public var workload: [String: Double]?
     }
 
     public static func summary(of result: SimulationResult, schedule: String) -> Summary {
@@ -35,7 +37,7 @@ public enum RunArtifacts {
             }),
             simulated_seconds: result.simulatedSeconds, wall_seconds: result.wallSeconds, jobs: result.jobsRun,
             trace_events: result.traceEvents, network: result.network, topology: "topology.json",
-            costs: result.costs, cpu_busy_seconds: Double(result.cpuBusyNs) / 1e9)
+            costs: result.costs, cpu_busy_seconds: Double(result.cpuBusyNs) / 1e9, workload: result.workload)
     }
 
     public static func write(_ result: SimulationResult, schedule: String, topologyBytes: Data, to directory: String) throws {

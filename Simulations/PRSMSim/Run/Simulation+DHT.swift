@@ -17,6 +17,9 @@ extension Simulation {
             world.schedule(atUs: at * 1_000) { [self] in runPut(value, pick: pick) }
             at += dht.opIntervalMs
         }
+        // Gets start once every put has had time to finish (a get of a key whose put is still
+        // running would be skipped, not measured).
+        at += DHTWorkload.putsSettleMs
         for _ in 0..<dht.getsPerPut {
             for value in putValues {
                 let pick = random.next()

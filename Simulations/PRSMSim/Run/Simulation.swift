@@ -123,7 +123,7 @@ public final class Simulation: @unchecked Sendable {
             network: ["sent": stats.sent, "delivered": stats.delivered, "lost": stats.lost,
                       "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable,
                       "nat_filtered": stats.natFiltered],
-            costs: options.costs, cpuBusyNs: cpuBusyNs)
+            costs: options.costs, cpuBusyNs: cpuBusyNs, workload: topology.dht == nil ? nil : dhtStats.summary)
     }
 
     /// CPU time of every incarnation of every node.

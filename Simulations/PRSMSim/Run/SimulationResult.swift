@@ -14,6 +14,8 @@ public struct SimulationResult: Sendable {
     public let costs: CostModel
     /// Virtual CPU time all nodes spent on modelled work.
     public let cpuBusyNs: UInt64
+    /// What the workload measured beyond the checks (the DHT's success rates and hops), if any.
+    public var workload: [String: Double]? = nil
 
     public var passed: Bool { checks.allSatisfy(\.passed) }
 }

@@ -23,8 +23,13 @@ public struct DHTWorkload: Sendable, Equatable {
     /// The first dial-back check runs this long after a node joins.
     public var reachabilityCheckDelayMs: UInt64 = 150_000
 
+    /// Pause between the last put and the first get.
+    public static let putsSettleMs: UInt64 = 10_000
+
     /// When the last operation starts.
-    public var opsEndMs: UInt64 { opsStartMs + UInt64(puts * (1 + getsPerPut) + findNodes) * opIntervalMs }
+    public var opsEndMs: UInt64 {
+        opsStartMs + Self.putsSettleMs + UInt64(puts * (1 + getsPerPut) + findNodes) * opIntervalMs
+    }
 }
 
 /// Bounds the DHT checkers hold a run to.
