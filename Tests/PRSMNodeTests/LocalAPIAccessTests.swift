@@ -1,18 +1,17 @@
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import PRSMNode
 import Testing
 
-/// DNS-rebinding and cross-site defences. Host checks go through a live server and
-/// AsyncHTTPClient, so the Host header travels as a browser would send it.
+/// DNS-rebinding and cross-site defences, through a live server over a real socket, so the Host
+/// header travels as a browser would send it.
 @Suite("Local API access control")
 struct LocalAPIAccessTests {
     @Test(arguments: ["evil.example:7701", "evil.example", "127.rebind.evil.example:7701",
                       "localhost.evil.example:7701", "127.0.0.1.evil.example:7701", "10.0.0.1:7701"])
     func foreignHostIsForbidden(_ host: String) async throws {
         let api = APIHarness()
-        try await api.application().test(.ahc(.http)) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/status", method: .get, headers: [.hostHeader: host]) { response in
                 #expect(response.status == .forbidden)
                 #expect(!response.text.contains(api.nodeHarness.identity.publicKey.hex))
@@ -23,7 +22,7 @@ struct LocalAPIAccessTests {
     @Test(arguments: ["localhost:7701", "127.0.0.1:7701", "[::1]:7701", "localhost", "127.0.0.2:7701"])
     func loopbackHostIsAccepted(_ host: String) async throws {
         let api = APIHarness()
-        try await api.application().test(.ahc(.http)) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/status", method: .get, headers: [.hostHeader: host]) { response in
                 #expect(response.status == .ok)
             }
@@ -34,7 +33,7 @@ struct LocalAPIAccessTests {
                       "null"])
     func foreignOriginIsForbidden(_ origin: String) async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/status", method: .get, headers: [.origin: origin]) { response in
                 #expect(response.status == .forbidden)
             }
@@ -44,7 +43,7 @@ struct LocalAPIAccessTests {
     @Test(arguments: ["http://localhost:7701", "http://127.0.0.1:7701", "http://[::1]:7701"])
     func localOriginIsAccepted(_ origin: String) async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/status", method: .get, headers: [.origin: origin]) { response in
                 #expect(response.status == .ok)
             }
@@ -53,7 +52,7 @@ struct LocalAPIAccessTests {
 
     @Test func changingStateNeedsTheToken() async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             for method in [HTTPRequest.Method.post, .put, .delete] {
                 try await client.execute(uri: "/status", method: method) { response in
                     #expect(response.status == .unauthorized, "\(method) without a token")
@@ -74,7 +73,7 @@ struct LocalAPIAccessTests {
 
     @Test func readingNeedsNoToken() async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
             }

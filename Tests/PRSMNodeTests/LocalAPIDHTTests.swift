@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import PRSMNode
 import Testing
@@ -15,7 +14,7 @@ struct LocalAPIDHTTests {
 
     @Test func putNeedsTheToken() async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/dht/put", method: .post, body: ByteBuffer(bytes: Self.value)) { response in
                 #expect(response.status == .unauthorized)
             }
@@ -25,7 +24,7 @@ struct LocalAPIDHTTests {
 
     @Test func putWithoutContactsKeepsTheRecordAndSaysNobodyElseHasIt() async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/dht/put", method: .post, headers: [.authorization: "Bearer \(api.token)"],
                                      body: ByteBuffer(bytes: Self.value)) { response in
                 #expect(response.status == .serviceUnavailable)
@@ -46,7 +45,7 @@ struct LocalAPIDHTTests {
     @Test func badInputIsRefusedWithAReason() async throws {
         let api = APIHarness()
         let auth: HTTPFields = [.authorization: "Bearer \(api.token)"]
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/dht/put", method: .post, headers: auth,
                                      body: ByteBuffer(bytes: [UInt8](repeating: 7, count: DHTLimits.maxValueSize + 1))) { response in
                 #expect(response.status == .contentTooLarge)

@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import PRSMNode
 import Testing
@@ -9,7 +8,7 @@ import Testing
 struct LocalAPIRoutesTests {
     @Test func statusDescribesTheNode() async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/status", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
@@ -35,7 +34,7 @@ struct LocalAPIRoutesTests {
         await api.node.receive(InboundDatagram(bytes: ByteBuffer(repeating: 0xAB, count: 200), source: source))
         await api.node.receive(InboundDatagram(bytes: ByteBuffer(bytes: [1, 2, 3]), source: source))
 
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/status", method: .get) { response in
                 #expect(response.status == .ok)
                 let status = try response.decoded(NodeStatus.self)
@@ -58,7 +57,7 @@ struct LocalAPIRoutesTests {
 
     @Test func unknownRouteIsNotFound() async throws {
         let api = APIHarness()
-        try await api.application().test(.router) { client in
+        try await api.withLiveAPI { client in
             try await client.execute(uri: "/peers/nope", method: .get) { response in
                 #expect(response.status == .notFound)
             }

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import PRSMNode
 import Prometheus
 import Testing
@@ -29,10 +28,19 @@ extension HTTPField.Name {
     static let hostHeader = HTTPField.Name("Host")!
 }
 
-extension TestResponse {
-    var text: String { String(decoding: body.readableBytesView, as: UTF8.self) }
-
-    func decoded<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+extension APIHarness {
+    /// Serves the local API on 127.0.0.1 (a free port) for the duration of `body`, then stops it.
+    func withLiveAPI(_ body: (LiveAPIClient) async throws -> Void) async throws {
+        let (bound, announce) = AsyncStream<PeerAddress>.makeStream()
+        let app = try LocalAPI.makeApplication(
+            node: node, registry: registry, token: token, listen: .ipv4(127, 0, 0, 1, port: 0), logger: quietLogger,
+            onRunning: { address in announce.yield(address) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var addresses = bound.makeAsyncIterator()
+            guard let address = await addresses.next() else { throw NodeError.apiUnavailable("the test API never started") }
+            try await body(LiveAPIClient(address: address))
+            group.cancelAll()
+        }
     }
 }
