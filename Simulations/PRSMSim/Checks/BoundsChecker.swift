@@ -7,14 +7,19 @@ final class BoundsChecker: SimChecker {
     let maxOutstandingPings: Int
     let maxSources: Int
     let maxSenders: Int
+    let dht: DHTCore.Config
+    let ownRecords: Int
     private var samples: UInt64 = 0
     private var firstViolation: String?
     private var largestPeers = 0
 
     private let names: [String]
 
-    init(maxPeers: Int, pipeline: ReceivePipeline.Config, peers: PeerCore.Config, names: [String]) {
+    init(maxPeers: Int, pipeline: ReceivePipeline.Config, peers: PeerCore.Config, dht: DHTCore.Config,
+         ownRecords: Int, names: [String]) {
         self.names = names
+        self.dht = dht
+        self.ownRecords = ownRecords
         self.maxPeers = maxPeers
         maxOutstandingPings = peers.maxOutstandingPings
         maxSources = pipeline.sourceLimit.maxEntries
@@ -29,7 +34,16 @@ final class BoundsChecker: SimChecker {
         for (table, size, bound) in [("peers", sizes.peers, maxPeers),
                                      ("outstanding pings", sizes.outstandingPings, maxOutstandingPings),
                                      ("rate-limit sources", sizes.trackedSources, maxSources),
-                                     ("replay senders", sizes.trackedSenders, maxSenders)] where size > bound {
+                                     ("replay senders", sizes.trackedSenders, maxSenders),
+                                     ("DHT routing", sizes.dhtContacts, RoutingTable.bucketCount * dht.routing.k),
+                                     ("DHT replacement caches", sizes.dhtReplacements,
+                                      RoutingTable.bucketCount * dht.routing.replacementCacheSize),
+                                     ("DHT outstanding requests", sizes.dhtOutstanding, dht.maxOutstanding),
+                                     ("DHT lookups", sizes.dhtLookups, dht.maxLookups),
+                                     ("DHT held tokens", sizes.dhtHeldTokens, dht.maxHeldTokens),
+                                     // A node's own records are never evicted: at most one per put of the run.
+                                     ("DHT records", sizes.dhtRecords, dht.records.maxRecords + ownRecords)]
+        where size > bound {
             firstViolation = "\(names[node]): \(table) table holds \(size), bound \(bound)"
         }
     }

@@ -53,7 +53,8 @@ public final class Simulation: @unchecked Sendable {
         let names = topology.nodes.map(\.name)
         checkers = [
             ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs, names: names),
-            BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers, names: names),
+            BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers, dht: base.dht,
+                          ownRecords: topology.dht?.puts ?? 0, names: names),
             LivenessChecker(),
             PersistenceChecker(names: names),
         ]
