@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import PRSMNode
+import PRSMSim
 import PRSMTransportNIO
 import Synchronization
 import Testing
@@ -53,7 +54,7 @@ struct DHTLoopbackTests {
 
     func scenario() async throws {
         let start = ContinuousClock.now
-        let dropsBefore = DHTLoopbackWait.UDPCounters.read()
+        let dropsBefore = KernelUDP.snmp()
         let nodes = DHTLoopbackNodes()
         let outcome: Result<Void, any Error>
         do {
@@ -64,7 +65,7 @@ struct DHTLoopbackTests {
         }
         let stopped = await DHTLoopbackWait.bounded(.seconds(20)) { await nodes.stopAll() }
         #expect(stopped != nil, "every node stopped within 20 s")
-        if let before = dropsBefore, let after = DHTLoopbackWait.UDPCounters.read() {
+        if let before = dropsBefore, let after = KernelUDP.snmp() {
             print("DHTLoopbackTests: kernel UDP RcvbufErrors +\(after.rcvbufErrors - before.rcvbufErrors), "
                   + "InErrors +\(after.inErrors - before.inErrors) during the test (whole host)")
         }
@@ -389,23 +390,5 @@ enum DHTLoopbackWait {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return await condition()
-    }
-
-    /// The host's UDP counters from /proc/net/snmp (all sockets, not only the test's).
-    struct UDPCounters {
-        let inErrors: Int
-        let rcvbufErrors: Int
-
-        static func read() -> UDPCounters? {
-            guard let text = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return nil }
-            let lines = text.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
-            guard lines.count >= 2 else { return nil }
-            let names = lines[0].split(separator: " ").dropFirst().map(String.init)
-            let values = lines[1].split(separator: " ").dropFirst().compactMap { Int($0) }
-            guard names.count == values.count else { return nil }
-            let fields = Dictionary(uniqueKeysWithValues: zip(names, values))
-            guard let inErrors = fields["InErrors"], let rcvbuf = fields["RcvbufErrors"] else { return nil }
-            return UDPCounters(inErrors: inErrors, rcvbufErrors: rcvbuf)
-        }
     }
 }

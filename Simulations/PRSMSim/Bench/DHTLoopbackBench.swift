@@ -343,14 +343,14 @@ final class BenchNode: Sendable {
 }
 
 /// Kernel UDP counters (Linux /proc; nil elsewhere).
-enum KernelUDP {
-    struct Snmp {
-        let inErrors: Int
-        let rcvbufErrors: Int
+public enum KernelUDP {
+    public struct Snmp: Sendable {
+        public let inErrors: Int
+        public let rcvbufErrors: Int
     }
 
-    /// Host-wide UDP counters from /proc/net/snmp.
-    static func snmp() -> Snmp? {
+    /// Host-wide UDP counters from /proc/net/snmp (all sockets, not only ours).
+    public static func snmp() -> Snmp? {
         guard let text = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return nil }
         let lines = text.split(separator: "\n").filter { $0.hasPrefix("Udp: ") }
         guard lines.count >= 2 else { return nil }
