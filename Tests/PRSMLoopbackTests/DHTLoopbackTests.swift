@@ -349,20 +349,6 @@ final class DHTLoopbackNodes: Sendable {
 
 // MARK: - bounded waiting
 
-/// The first of a result and a timeout resumes the continuation; the other is ignored.
-private final class FirstOf<Value: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Value?, Never>?>
-
-    init(_ continuation: CheckedContinuation<Value?, Never>) { self.continuation = Mutex(continuation) }
-
-    func resume(_ value: Value?) {
-        let waiting = continuation.withLock { continuation in
-            defer { continuation = nil }
-            return continuation
-        }
-        waiting?.resume(returning: value)
-    }
-}
 
 /// Bounded waiting for the DHT loopback suite: every await there has its own deadline.
 enum DHTLoopbackWait {

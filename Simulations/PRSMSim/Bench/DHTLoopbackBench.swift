@@ -278,7 +278,7 @@ public struct DHTLoopbackBench: Sendable {
     /// `body`'s result, or nil when `limit` passes first.
     static func bounded<Value: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> Value) async -> Value? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Value?, Never>) in
-            let once = Once(continuation)
+            let once = FirstOf(continuation)
             let timer = Task {
                 try? await Task.sleep(for: limit)
                 once.resume(nil)
@@ -296,17 +296,6 @@ public struct DHTLoopbackBench: Sendable {
         func next() -> (BenchNode, Digest32, [UInt8])? { jobs.withLock { $0.popFirst() } }
     }
 
-    private final class Once<Value: Sendable>: Sendable {
-        private let continuation: Mutex<CheckedContinuation<Value?, Never>?>
-        init(_ continuation: CheckedContinuation<Value?, Never>) { self.continuation = Mutex(continuation) }
-        func resume(_ value: Value?) {
-            let waiting = continuation.withLock { continuation in
-                defer { continuation = nil }
-                return continuation
-            }
-            waiting?.resume(returning: value)
-        }
-    }
 }
 
 /// One node of the bench on its own socket, on an event loop of the NIO singleton group.
@@ -379,5 +368,21 @@ public enum KernelUDP {
 
     static func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    }
+}
+
+/// Resumes a continuation with the first of several racing outcomes (a result, a timeout); the
+/// rest are ignored. Shared by the loopback bench and the loopback tests.
+public final class FirstOf<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value?, Never>?>
+
+    public init(_ continuation: CheckedContinuation<Value?, Never>) { self.continuation = Mutex(continuation) }
+
+    public func resume(_ value: Value?) {
+        let waiting = continuation.withLock { continuation in
+            defer { continuation = nil }
+            return continuation
+        }
+        waiting?.resume(returning: value)
     }
 }
