@@ -15,3 +15,10 @@ extension PublicKey {
         do { return try PublicKey(bytes) } catch { throw .truncated(what) }
     }
 }
+
+extension Signature {
+    public static func decode(from reader: inout WireReader, _ what: String) throws(WireError) -> Signature {
+        let bytes = try reader.fixed(Signature.size, what)
+        do { return try Signature(bytes) } catch { throw .truncated(what) }
+    }
+}

@@ -9,6 +9,7 @@ public enum Message: Hashable, Sendable {
     case helloReply(HelloReply)
     case dialBack(DialBack)
     case dht(DHTMessage)
+    case consensus(ConsensusMessage)
 
     public var kind: MessageKind {
         switch self {
@@ -21,6 +22,7 @@ public enum Message: Hashable, Sendable {
         case .dialBack(.probe): return .dialBackProbe
         case .dialBack(.relayed): return .dialBackRelayed
         case let .dht(message): return message.kind
+        case let .consensus(message): return message.kind
         }
     }
 
@@ -33,6 +35,7 @@ public enum Message: Hashable, Sendable {
         case let .helloReply(reply): reply.encode(into: &writer)
         case let .dialBack(dialBack): dialBack.encode(into: &writer)
         case let .dht(message): message.encode(into: &writer)
+        case let .consensus(message): message.encode(into: &writer)
         }
         return writer.buffer
     }
@@ -56,8 +59,13 @@ public enum Message: Hashable, Sendable {
             message = .dialBack(.relayed(nonce: try reader.u64("dial-back nonce"),
                                          via: try PeerAddress.decode(from: &reader)))
         default:
-            guard let dht = try DHTMessage.decode(kind, from: &reader) else { throw .unknownKind(rawKind) }
-            message = .dht(dht)
+            if let dht = try DHTMessage.decode(kind, from: &reader) {
+                message = .dht(dht)
+            } else if let consensus = try ConsensusMessage.decode(kind, from: &reader) {
+                message = .consensus(consensus)
+            } else {
+                throw .unknownKind(rawKind)
+            }
         }
         try reader.finish()
         return message

@@ -16,4 +16,9 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case value = 0x0104
     case store = 0x0105
     case stored = 0x0106
+
+    case proposal = 0x0201
+    case vote = 0x0202
+    case timeout = 0x0203
+    case transaction = 0x0204
 }

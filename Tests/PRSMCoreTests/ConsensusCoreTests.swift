@@ -229,7 +229,7 @@ struct ConsensusCoreTests {
             guard block.view == 5 else { return ([], []) }
             let evil = Block(epoch: block.epoch, view: block.view, height: block.height, parent: block.parent,
                              justify: block.justify, timeoutCertificate: block.timeoutCertificate,
-                             proposer: block.proposer, transactions: [Array("double spend".utf8)])
+                             proposer: block.proposer, transactions: [consensusTransaction(Array("double spend".utf8))])
             let packet = { (to: Int) in
                 ConsensusNetwork.Packet(fromNode: nil, sender: block.proposer, to: to, message: .proposal(evil))
             }

@@ -46,7 +46,7 @@ func consensusBlock(view: UInt64, parent: Block, justify: QuorumCertificate, tc:
                     proposer: Int, transactions: [[UInt8]]? = nil, epoch: UInt64 = 0) -> Block {
     Block(epoch: epoch, view: view, height: parent.height + 1, parent: parent.hash, justify: justify,
           timeoutCertificate: tc, proposer: proposer,
-          transactions: transactions ?? [Array("tx-v\(view)-p\(proposer)".utf8)])
+          transactions: (transactions ?? [Array("tx-v\(view)-p\(proposer)".utf8)]).map(consensusTransaction))
 }
 
 /// The same block with one bit of one QC signature flipped.
@@ -118,7 +118,7 @@ struct ConsensusNetwork {
     /// Broken invariants found while running (persist order, commit order, latency).
     var violations: [String] = []
     /// The transactions the network handed to the proposer of each block.
-    var proposedTransactions: [Digest32: [[UInt8]]] = [:]
+    var proposedTransactions: [Digest32: [Transaction]] = [:]
     /// Every vote observed per validator: sent ones and the signers of every QC in a proposal.
     var voteEvidence: [Int: [UInt64: Set<Digest32>]] = [:]
     /// Check after every step that no node committed before a 2-chain (only for runs without TCs).
@@ -369,9 +369,17 @@ struct ConsensusNetwork {
 }
 
 /// What the network hands a proposer: two transactions naming the view and the node.
-func consensusTransactions(view: UInt64, node: Int) -> [[UInt8]] {
+func consensusTransactions(view: UInt64, node: Int) -> [Transaction] {
     [Array("view \(view) node \(node) a".utf8), Array("view \(view) node \(node) b".utf8) + [0, 0xFF]]
+        .map(consensusTransaction)
 }
+
+/// A client transaction carrying `payload`, signed by a fixed test account.
+func consensusTransaction(_ payload: [UInt8]) -> Transaction {
+    Transaction.signed(by: consensusClientKey, networkID: .zero, nonce: 0, payload: payload)
+}
+
+let consensusClientKey = try! SigningKey(seed: Array(repeating: 7, count: 32))
 
 extension ConsensusNetwork {
     /// Drops messages between the two sides of a partition (nodes in neither side are cut off).

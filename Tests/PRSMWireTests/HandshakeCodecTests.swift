@@ -48,7 +48,7 @@ struct HandshakeCodecTests {
         #expect(Message.dialBack(.probe(nonce: 1)).kind.rawValue == 0x0007)
         #expect(Message.dialBack(.relayed(nonce: 1, via: Self.v4)).kind.rawValue == 0x0008)
         #expect(MessageKind.allCases.filter { $0.rawValue >> 8 == 0x00 }.map(\.rawValue) == Array(0x0001...0x0008))
-        #expect(MessageKind.allCases.allSatisfy { $0.rawValue >> 8 <= 0x01 })
+        #expect(MessageKind.allCases.allSatisfy { $0.rawValue >> 8 <= 0x02 })
     }
 
     // MARK: byte layout

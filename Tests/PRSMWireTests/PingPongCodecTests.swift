@@ -44,8 +44,9 @@ struct PingPongCodecTests {
         #expect(MessageKind.ping.rawValue == 0x0001)
         #expect(MessageKind.pong.rawValue == 0x0002)
         #expect(MessageKind.hello.rawValue == 0x0003)
-        // The high byte names the subsystem: peers (0x00) and the DHT (0x01) so far.
-        #expect(MessageKind.allCases.allSatisfy { [0x00, 0x01].contains($0.rawValue >> 8) })
+        // The high byte names the subsystem: peers (0x00), the DHT (0x01) and consensus (0x02) so far.
+        #expect(MessageKind.allCases.allSatisfy { [0x00, 0x01, 0x02].contains($0.rawValue >> 8) })
+        #expect(MessageKind.proposal.rawValue == 0x0201 && MessageKind.transaction.rawValue == 0x0204)
         #expect(MessageKind.findNode.rawValue == 0x0101 && MessageKind.stored.rawValue == 0x0106)
     }
 }

@@ -96,12 +96,15 @@ public struct ConsensusCore: Sendable {
         enter(view: max(1, safety.highestVotedView + 1), tc: nil, nowMs: nowMs)
     }
 
-    /// As leader of the current view: proposes `transactions` on top of the highest QC.
-    public mutating func propose(transactions: [[UInt8]], nowMs: UInt64) -> [Effect] {
+    /// As leader of the current view: proposes `transactions` on top of the highest QC, carrying
+    /// the state root our application reached at `executedHeight`.
+    public mutating func propose(transactions: [Transaction], executedHeight: UInt64 = 0, stateRoot: Digest32 = .zero,
+                                 nowMs: UInt64) -> [Effect] {
         guard let me = myIndex, validators.leader(of: view) == me, proposalsSeen[view] == nil,
               let parent = blocks[highQC.blockHash] else { return [] }
         let block = Block(epoch: validators.epoch, view: view, height: parent.height + 1, parent: parent.hash,
-                          justify: highQC, timeoutCertificate: enteredByTC, proposer: me, transactions: transactions)
+                          justify: highQC, timeoutCertificate: enteredByTC, proposer: me, executedHeight: executedHeight,
+                          stateRoot: stateRoot, transactions: transactions)
         return [.broadcast(.proposal(block))] + receive(.proposal(block), from: me, nowMs: nowMs)
     }
 

@@ -106,7 +106,10 @@ public struct PeerCore: Sendable {
     }
 
     public mutating func handle(_ inbound: Inbound, nowMs: UInt64) -> [Effect] {
-        if case .dht = inbound.message { return [] }  // the DHT core's
+        switch inbound.message {
+        case .dht, .consensus: return []  // the DHT's and the consensus engine's
+        default: break
+        }
         if isBanned(key: inbound.sender, nowMs: nowMs) || isBanned(address: inbound.source, nowMs: nowMs) {
             return [.ignored(.unexpected)]
         }
@@ -154,7 +157,7 @@ public struct PeerCore: Sendable {
             return Self.lift(reachability.handleProbe(nonce, from: inbound.source, nowMs: nowMs))
         case let .dialBack(.relayed(nonce, relay)):
             return Self.lift(reachability.handleRelayed(nonce, via: relay, from: inbound.source, nowMs: nowMs))
-        case .dht:
+        case .dht, .consensus:
             return []
         }
     }

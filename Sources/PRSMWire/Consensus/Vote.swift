@@ -1,7 +1,7 @@
-import PRSMWire
+import PRSMCrypto
 
 /// A validator's vote for a block in a view, sent to the leader of the next view.
-public struct Vote: Sendable, Equatable {
+public struct Vote: Hashable, Sendable {
     public let epoch: UInt64
     public let view: UInt64
     public let blockHash: Digest32
@@ -23,5 +23,17 @@ public struct Vote: Sendable, Equatable {
         writer.u64(view)
         writer.fixed(blockHash.bytes)
         return writer.bytesWritten
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.u64(epoch)
+        writer.u64(view)
+        writer.fixed(blockHash.bytes)
+        voter.encode(into: &writer)
+    }
+
+    public static func decode(from reader: inout WireReader) throws(WireError) -> Vote {
+        Vote(epoch: try reader.u64("vote epoch"), view: try reader.u64("vote view"),
+             blockHash: try Digest32.decode(from: &reader, "vote block"), voter: try SignedBy.decode(from: &reader))
     }
 }

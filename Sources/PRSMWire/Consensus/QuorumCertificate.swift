@@ -1,8 +1,8 @@
-import PRSMWire
+import PRSMCrypto
 
 /// Votes of more than 2/3 of the voting power for one block in one view. Each vote is the
 /// validator's index and its signature over `Vote.signingBytes`.
-public struct QuorumCertificate: Sendable, Equatable {
+public struct QuorumCertificate: Hashable, Sendable {
     public let view: UInt64
     public let blockHash: Digest32
     public let votes: [SignedBy]
@@ -18,6 +18,24 @@ public struct QuorumCertificate: Sendable, Equatable {
 
     public var isGenesis: Bool { view == 0 }
 
+    public func encode(into writer: inout WireWriter) {
+        writer.u64(view)
+        writer.fixed(blockHash.bytes)
+        writer.array(votes) { $1.encode(into: &$0) }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(WireError) -> QuorumCertificate {
+        let view = try reader.u64("QC view")
+        let blockHash = try Digest32.decode(from: &reader, "QC block")
+        let votes = try reader.array("QC votes", limit: ConsensusLimits.maxValidators) {
+            (r: inout WireReader) throws(WireError) in try SignedBy.decode(from: &r)
+        }
+        guard zip(votes, votes.dropFirst()).allSatisfy({ $0.index < $1.index }) else {
+            throw .nonCanonical("QC votes must be in ascending, distinct signer order")
+        }
+        return QuorumCertificate(view: view, blockHash: blockHash, votes: votes)
+    }
+
     /// Distinct signers holding a quorum, every signature valid. Genesis is valid by definition.
     public func isValid(for validators: ValidatorSet) -> Bool {
         if isGenesis { return true }
@@ -30,16 +48,5 @@ public struct QuorumCertificate: Sendable, Equatable {
             validators.keys.indices.contains(vote.index)
                 && validators.keys[vote.index].isValidSignature(vote.signature, for: message)
         }
-    }
-}
-
-/// One validator's signature, named by its index in the validator set.
-public struct SignedBy: Sendable, Equatable {
-    public let index: Int
-    public let signature: Signature
-
-    public init(index: Int, signature: Signature) {
-        self.index = index
-        self.signature = signature
     }
 }

@@ -1,9 +1,9 @@
-import PRSMWire
+import PRSMCrypto
 
 /// The validators of one epoch, in genesis order, with their voting power. A quorum is more than
 /// two thirds of the total power, so with n ≥ 3f + 1 equal validators any two quorums share an
 /// honest one.
-public struct ValidatorSet: Sendable, Equatable {
+public struct ValidatorSet: Hashable, Sendable {
     public let epoch: UInt64
     public let keys: [PublicKey]
     public let powers: [UInt64]
@@ -11,6 +11,7 @@ public struct ValidatorSet: Sendable, Equatable {
 
     public init(epoch: UInt64, validators: [Genesis.Validator]) {
         precondition(!validators.isEmpty, "a validator set needs at least one validator")
+        precondition(validators.count <= ConsensusLimits.maxValidators, "too many validators for one set")
         self.epoch = epoch
         keys = validators.map(\.publicKey)
         powers = validators.map { max(1, $0.power) }

@@ -1,35 +1,16 @@
-import PRSMWire
-
-/// A validator giving up on a view, carrying the view of the highest QC it knows (Jolteon).
-public struct TimeoutVote: Sendable, Equatable {
-    public let epoch: UInt64
-    public let view: UInt64
-    public let highQC: QuorumCertificate
-    public let voter: SignedBy
-
-    public init(epoch: UInt64, view: UInt64, highQC: QuorumCertificate, voter: SignedBy) {
-        self.epoch = epoch
-        self.view = view
-        self.highQC = highQC
-        self.voter = voter
-    }
-
-    public static func signingBytes(epoch: UInt64, view: UInt64, highQCView: UInt64) -> [UInt8] {
-        var writer = WireWriter()
-        writer.fixed(Array("prsm-timeout".utf8))
-        writer.u64(epoch)
-        writer.u64(view)
-        writer.u64(highQCView)
-        return writer.bytesWritten
-    }
-}
+import PRSMCrypto
 
 /// Timeouts of more than 2/3 of the power for one view: the next view may start without a QC.
 /// Each entry is a signer, the high-QC view it reported, and its signature.
-public struct TimeoutCertificate: Sendable, Equatable {
-    public struct Entry: Sendable, Equatable {
+public struct TimeoutCertificate: Hashable, Sendable {
+    public struct Entry: Hashable, Sendable {
         public let signer: SignedBy
         public let highQCView: UInt64
+
+        public init(signer: SignedBy, highQCView: UInt64) {
+            self.signer = signer
+            self.highQCView = highQCView
+        }
     }
 
     public let view: UInt64
@@ -43,6 +24,26 @@ public struct TimeoutCertificate: Sendable, Equatable {
     /// The highest QC view any signer reported: a proposal after this TC must extend a QC at
     /// least that high, so nothing a quorum may have locked on is skipped.
     public var highestQCView: UInt64 { entries.map(\.highQCView).max() ?? 0 }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.u64(view)
+        writer.array(entries) { w, entry in
+            entry.signer.encode(into: &w)
+            w.u64(entry.highQCView)
+        }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(WireError) -> TimeoutCertificate {
+        let view = try reader.u64("TC view")
+        let entries = try reader.array("TC entries", limit: ConsensusLimits.maxValidators) {
+            (r: inout WireReader) throws(WireError) in
+            Entry(signer: try SignedBy.decode(from: &r), highQCView: try r.u64("TC high QC view"))
+        }
+        guard zip(entries, entries.dropFirst()).allSatisfy({ $0.signer.index < $1.signer.index }) else {
+            throw .nonCanonical("TC entries must be in ascending, distinct signer order")
+        }
+        return TimeoutCertificate(view: view, entries: entries)
+    }
 
     public func isValid(for validators: ValidatorSet) -> Bool {
         let indices = entries.map(\.signer.index)

@@ -1,0 +1,10 @@
+/// Bounds every consensus message is decoded against, so no count read from the wire can make a
+/// node allocate without limit.
+public enum ConsensusLimits {
+    /// Validators one set may hold; indices travel as u16.
+    public static let maxValidators = 1_024
+    /// Transactions in one block (a block is also bounded by the genesis `maxBlockBytes`).
+    public static let maxBlockTransactions = 20_000
+    /// Blocks in one sync response.
+    public static let maxSyncBlocks = 64
+}

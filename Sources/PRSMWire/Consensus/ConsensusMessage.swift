@@ -1,0 +1,37 @@
+/// The consensus engine's messages (kinds 0x02xx). Votes, timeouts and transactions usually fit
+/// a datagram; proposals, and timeouts whose QC is large, travel over streams.
+public enum ConsensusMessage: Hashable, Sendable {
+    case proposal(Block)
+    case vote(Vote)
+    case timeout(TimeoutVote)
+    /// A client transaction gossiped to validators' mempools.
+    case transaction(Transaction)
+
+    public var kind: MessageKind {
+        switch self {
+        case .proposal: return .proposal
+        case .vote: return .vote
+        case .timeout: return .timeout
+        case .transaction: return .transaction
+        }
+    }
+
+    func encode(into writer: inout WireWriter) {
+        switch self {
+        case let .proposal(block): block.encode(into: &writer)
+        case let .vote(vote): vote.encode(into: &writer)
+        case let .timeout(timeout): timeout.encode(into: &writer)
+        case let .transaction(transaction): transaction.encode(into: &writer)
+        }
+    }
+
+    static func decode(_ kind: MessageKind, from reader: inout WireReader) throws(WireError) -> ConsensusMessage? {
+        switch kind {
+        case .proposal: return .proposal(try Block.decode(from: &reader))
+        case .vote: return .vote(try Vote.decode(from: &reader))
+        case .timeout: return .timeout(try TimeoutVote.decode(from: &reader))
+        case .transaction: return .transaction(try Transaction.decode(from: &reader))
+        default: return nil
+        }
+    }
+}
