@@ -29,6 +29,10 @@ public actor Node {
         /// `reachabilityRecheckMs` until the node is found reachable.
         public var reachabilityCheckDelayMs: UInt64 = 150_000
         public var reachabilityRecheckMs: UInt64 = 600_000
+        /// Runs the consensus engine when set.
+        public var consensus: ConsensusOptions?
+        /// Peers this node keeps an outbound stream queue for at once.
+        public var maxOutboundStreams = 256
 
         public init(identity: SigningKey, genesis: Genesis) {
             self.identity = identity
@@ -43,11 +47,12 @@ public actor Node {
 
     let options: Options
     private let executor: any SerialExecutor
-    private let store: (any Store)?
+    let store: (any Store)?
     private let transport: any DatagramTransport
+    let streams: (any StreamTransport)?
     let clock: any NodeClock
     private var random: any RandomNumberGenerator & Sendable
-    private let metrics: NodeMetrics
+    let metrics: NodeMetrics
     let logger: Logger
     let eventSink: AsyncStream<NodeEvent>.Continuation
     private let startedMs: UInt64
@@ -59,6 +64,19 @@ public actor Node {
     var nextOperation: UInt64 = 0
     /// When the next dial-back check is due (nil: none planned).
     var nextReachabilityCheckMs: UInt64?
+    var consensus: ConsensusReplica?
+    var reportedChecks: UInt64 = 0
+    var reportedSigns: UInt64 = 0
+    var delayedConsensus: [DelayedConsensusSend] = []
+    /// The source of the consensus message being handled (where a sync answer goes).
+    var respondingTo: PeerAddress?
+    var syncRequestedMs: [Int: UInt64] = [:]
+    var syncRequestedTarget: [Int: Digest32] = [:]
+    var replayBacklog: [(bytes: ByteBuffer, message: ConsensusMessage)] = []
+    var outbound: [PeerAddress: OutboundFrames] = [:]
+    var stoppingStreams = false
+    nonisolated let streamStarts: AsyncStream<PeerAddress>
+    let streamStartsSink: AsyncStream<PeerAddress>.Continuation
     private var counters = DropCounters()
     private var sequence = SequenceCounter()
     /// Sequences below this were reserved in the store before use, so a restart (even with the
@@ -66,19 +84,20 @@ public actor Node {
     private var sequenceReserved: UInt64 = 0
     private var persistedChanges: UInt64 = 0
     private var lastPersistMs: UInt64 = 0
-    public private(set) var storeErrors: UInt64 = 0
+    public internal(set) var storeErrors: UInt64 = 0
     static let sequenceKey = Array("sequence-reserved".utf8)
     static let sequenceReservation: UInt64 = 1 << 32  // ~65 s of sending per sync
 
     public init(
         options: Options, transport: any DatagramTransport, clock: any NodeClock,
         random: any RandomNumberGenerator & Sendable, metrics: NodeMetrics, logger: Logger,
-        executor: any SerialExecutor, store: (any Store)? = nil
+        executor: any SerialExecutor, store: (any Store)? = nil, streams: (any StreamTransport)? = nil
     ) {
         self.options = options
         self.executor = executor
         self.store = store
         self.transport = transport
+        self.streams = streams
         self.clock = clock
         var random = random
         let dhtSeed = random.next()
@@ -111,6 +130,14 @@ public actor Node {
         startedMs = clock.nowMs
         lastPersistMs = startedMs
         (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1_024))
+        (streamStarts, streamStartsSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        if let consensusOptions = options.consensus {
+            let validators = ValidatorSet(epoch: 0, validators: options.genesis.validators)
+            consensus = ConsensusReplica(
+                config: consensusOptions.replica, networkID: options.genesis.networkID, validators: validators,
+                key: consensusOptions.validatorKey, app: consensusOptions.makeApplication(),
+                safety: store.map(Self.loadSafety) ?? .init())
+        }
     }
 
     /// The node runs on the executor it is given: an event loop's in `prsm-node`, the
@@ -124,9 +151,15 @@ public actor Node {
             "listen": "\(transport.localAddress)",
         ])
         if options.joinDHT { startDHT() }
+        startConsensus()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.tickLoop() }
+            if let streams {
+                group.addTask { await self.serveStreams(streams) }
+                group.addTask { await self.runStreamSenders(streams) }
+            }
             await transport.deliver { batch in await self.receive(batch) }
+            stopStreams()
             group.cancelAll()
         }
         persist(force: true)
@@ -137,10 +170,12 @@ public actor Node {
 
     private func tickLoop() async {
         while !Task.isCancelled {
-            // Wake at the next tick, or earlier when a DHT request times out before it.
-            let wake = min(clock.nowMs + options.tickMs, dht.nextDeadlineMs.map { max($0, clock.nowMs + 1) } ?? .max)
+            // Wake at the next tick, or earlier when a DHT request or a consensus view times out.
+            let deadline = min(dht.nextDeadlineMs ?? .max, consensusDeadlineMs ?? .max)
+            let wake = min(clock.nowMs + options.tickMs, deadline == .max ? .max : max(deadline, clock.nowMs + 1))
             do { try await clock.sleep(untilMs: wake) } catch { return }
             applyDHT(dht.tick(nowMs: clock.nowMs))
+            tickConsensus(nowMs: clock.nowMs)
             apply(peers.expire(nowMs: clock.nowMs))
             if let due = nextReachabilityCheckMs, clock.nowMs >= due { checkReachability() }
             if clock.nowMs >= lastPersistMs + options.persistEveryMs { persist(force: false) }
@@ -154,15 +189,25 @@ public actor Node {
 
     /// Admits one datagram and applies what it causes. Synchronous by design.
     public func receive(_ datagram: InboundDatagram) {
+        admit(datagram.bytes, from: datagram.source, viaStream: false)
+    }
+
+    /// Admits one envelope that arrived as a stream frame: only consensus messages travel so.
+    func receiveFrame(_ bytes: ByteBuffer, from source: PeerAddress) {
+        admit(bytes, from: source, viaStream: true)
+    }
+
+    private func admit(_ bytes: ByteBuffer, from source: PeerAddress, viaStream: Bool) {
         let now = clock.nowMs
         // A banned address costs one table lookup, before any parsing or signature check.
-        if peers.isBanned(address: datagram.source, nowMs: now) {
+        if peers.isBanned(address: source, nowMs: now) {
             countDrop(.banned)
             return
         }
-        let outcome = pipeline.receive(datagram.bytes, from: datagram.source, nowMs: now)
+        let outcome = pipeline.receive(bytes, from: source, nowMs: now,
+                                       maxSize: viaStream ? Envelope.maxFrameSize : nil)
         if let cpu = options.cpu {
-            cpu(.bytes(datagram.bytes.readableBytes))
+            cpu(.bytes(bytes.readableBytes))
             switch outcome {
             case .accepted, .rejected, .dropped(.badSignature): cpu(.verify)
             case .dropped: break
@@ -177,6 +222,10 @@ public actor Node {
             counters.countAccepted()
             metrics.countAccepted()
             switch inbound.message {
+            case let .consensus(message):
+                receiveConsensus(message, from: inbound, nowMs: now)
+            case _ where viaStream:
+                countDrop(.unexpected)
             case .dht:
                 applyDHT(dht.handle(inbound, nowMs: now))
             case let .pong(pong) where dht.awaitsPong(nonce: pong.nonce):
@@ -187,7 +236,7 @@ public actor Node {
         case let .dropped(reason):
             countDrop(reason)
             if reason == .rateLimited || reason == .prefixRateLimited {
-                apply(peers.recordRateLimited(source: datagram.source, nowMs: now))
+                apply(peers.recordRateLimited(source: source, nowMs: now))
             }
         case let .rejected(reason, sender):
             countDrop(reason)
@@ -279,20 +328,33 @@ public actor Node {
                        trackedSources: pipeline.trackedSources, trackedSenders: pipeline.trackedSenders,
                        dhtContacts: dht.table.count, dhtReplacements: dht.table.replacementCount,
                        dhtOutstanding: dht.outstandingCount, dhtLookups: dht.lookupCount,
-                       dhtRecords: dht.records.count, dhtHeldTokens: dht.heldTokenCount)
+                       dhtRecords: dht.records.count, dhtHeldTokens: dht.heldTokenCount,
+                       mempool: consensus?.mempool.count ?? 0, outboundFrames: outbound.values.reduce(0) { $0 + $1.frames.count })
     }
 
     /// Seals `message` with the next sequence number and sends it (nothing is sent when the
     /// sequence reservation cannot be made durable).
     func sendSigned(_ message: Message, to address: PeerAddress) {
-        let now = clock.nowMs
-        let sequenceNumber = sequence.next(nowMs: now)
-        guard reserveSequences(through: sequenceNumber) else { return }
-        let bytes = Envelope.seal(message, networkID: networkID, key: options.identity,
-                                  sequence: sequenceNumber, timestamp: now)
+        guard let bytes = seal(message) else { return }
+        sendSealed(bytes, to: address)
+    }
+
+    /// Seals `message` with the next sequence number (nil when the sequence reservation cannot
+    /// be made durable: nothing may be sent then).
+    func seal(_ message: Message) -> ByteBuffer? {
+        let sequenceNumber = sequence.next(nowMs: clock.nowMs)
+        guard reserveSequences(through: sequenceNumber) else { return nil }
         options.cpu?(.sign)
+        return Envelope.seal(message, networkID: networkID, key: options.identity,
+                             sequence: sequenceNumber, timestamp: clock.nowMs)
+    }
+
+    /// A sequence number for an envelope sealed outside `seal` (the simulator's garbage fault).
+    func nextSequence() -> UInt64 { sequence.next(nowMs: clock.nowMs) }
+
+    func sendSealed(_ bytes: ByteBuffer, to address: PeerAddress) {
         transport.send(bytes, to: address)
-        peers.noteSent(to: address, nowMs: now)
+        peers.noteSent(to: address, nowMs: clock.nowMs)
     }
 
     func countDrop(_ reason: DropReason) {

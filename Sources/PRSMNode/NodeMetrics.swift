@@ -7,6 +7,8 @@ public struct NodeMetrics: Sendable {
     private let drops: [DropReason: Counter]
     private let pingsAnswered: Counter
     private let pingsSent: Counter
+    private let blocksCommitted: Counter
+    private let transactionsCommitted: Counter
 
     public init(factory: any MetricsFactory) {
         accepted = Counter(label: "prsm_inbound_accepted_total", factory: factory)
@@ -15,10 +17,16 @@ public struct NodeMetrics: Sendable {
         })
         pingsAnswered = Counter(label: "prsm_pings_answered_total", factory: factory)
         pingsSent = Counter(label: "prsm_pings_sent_total", factory: factory)
+        blocksCommitted = Counter(label: "prsm_consensus_blocks_committed_total", factory: factory)
+        transactionsCommitted = Counter(label: "prsm_consensus_transactions_committed_total", factory: factory)
     }
 
     func countAccepted() { accepted.increment() }
     func countDrop(_ reason: DropReason) { drops[reason]?.increment() }
     func countPingAnswered() { pingsAnswered.increment() }
     func countPingSent() { pingsSent.increment() }
+    func countCommitted(transactions: Int) {
+        blocksCommitted.increment()
+        transactionsCommitted.increment(by: transactions)
+    }
 }

@@ -6,6 +6,12 @@ public enum NodeObservation: Sendable {
     case dhtFinished(DHTResult)
     /// Kademlia maintenance the simulator measures (stores sent for re-replication, joins).
     case dhtJoined(contacts: Int)
+    /// This node committed `block` (executed, with its state root) — agreement and validity checks.
+    case committed(Block, stateRoot: Digest32)
+    /// This node sealed and sent a consensus message (the no-double-vote check).
+    case consensusSent(ConsensusMessage)
+    /// A validator broke the protocol in a way this node can prove or saw.
+    case consensusMisbehaviour(validator: Int, reason: String)
 }
 
 /// How full a node's bounded tables are.
@@ -20,4 +26,6 @@ public struct NodeTableSizes: Sendable, Equatable {
     public var dhtLookups = 0
     public var dhtRecords = 0
     public var dhtHeldTokens = 0
+    public var mempool = 0
+    public var outboundFrames = 0
 }

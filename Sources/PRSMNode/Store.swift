@@ -22,6 +22,8 @@ public struct StoreTable: Hashable, Sendable, CustomStringConvertible {
     public static let node = StoreTable("node")
     /// The address book: peers that proved themselves, by public key.
     public static let peers = StoreTable("peers")
+    /// The consensus engine's safety state (highest voted view, locked view).
+    public static let consensus = StoreTable("consensus")
 }
 
 public struct StoreEntry: Equatable, Sendable {

@@ -21,4 +21,9 @@ public enum DropReason: String, CaseIterable, Sendable, Codable {
     case banned = "banned"
     /// A Hello for another network or protocol version (decided by the node).
     case handshakeRefused = "handshake-refused"
+    /// A consensus message the engine could not use: stale view, not ours to collect, unknown
+    /// parent, or from a non-validator (decided by the node).
+    case consensusRefused = "consensus-refused"
+    /// An outbound stream frame dropped because the queue toward that peer was full.
+    case streamBacklog = "stream-backlog"
 }

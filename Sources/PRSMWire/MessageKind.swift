@@ -21,4 +21,6 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case vote = 0x0202
     case timeout = 0x0203
     case transaction = 0x0204
+    case blockRequest = 0x0205
+    case blockResponse = 0x0206
 }

@@ -39,9 +39,11 @@ public struct ReceivePipeline: Sendable {
     public var trackedPrefixes: Int { prefixes.count }
     public var trackedSenders: Int { replay.senderCount }
 
-    public mutating func receive(_ bytes: ByteBuffer, from source: PeerAddress, nowMs: UInt64) -> Outcome {
+    /// `maxSize` overrides the datagram limit for envelopes that arrived as stream frames.
+    public mutating func receive(_ bytes: ByteBuffer, from source: PeerAddress, nowMs: UInt64,
+                                 maxSize: Int? = nil) -> Outcome {
         let size = bytes.readableBytes
-        if size > config.maxSize { return .dropped(.tooLarge) }
+        if size > (maxSize ?? config.maxSize) { return .dropped(.tooLarge) }
         if size < Envelope.overhead { return .dropped(.tooShort) }
         guard Envelope.networkID(of: bytes) == config.networkID.bytes else {
             // Tell a peer on another network apart from noise: only a well-formed header says "wrong network".

@@ -72,6 +72,7 @@ struct ReceivePipelineDropTests {
             "too-large", "too-short", "bad-magic", "bad-version", "wrong-network", "malformed-envelope",
             "rate-limited", "prefix-rate-limited", "clock-skew", "replayed", "stale-sequence", "replay-table-full",
             "bad-signature", "unknown-kind", "malformed-payload", "unexpected", "banned", "handshake-refused",
+            "consensus-refused", "stream-backlog",
         ])
     }
 

@@ -10,6 +10,10 @@ enum SimObservation {
     case message(receiver: Int, sender: PublicKey, kind: UInt16)
     /// A live node's routing table just before the end; `startedMs` is when it last (re)started.
     case dhtSnapshot(node: Int, contacts: [PublicKey], startedMs: UInt64)
+    /// A node committed `block`, reaching `stateRoot`.
+    case committed(node: Int, block: Block, stateRoot: Digest32, atMs: UInt64)
+    /// A node sealed and sent a consensus message.
+    case consensusSent(node: Int, message: ConsensusMessage)
 }
 
 /// A property every run must keep. Checkers are plug-ins: each sees all observations and

@@ -29,7 +29,11 @@ public final class Simulation: @unchecked Sendable {
     var checkers: [SimChecker] = []
     /// What the DHT workload measured (empty without one).
     public let dhtStats = DHTStats()
+    /// What the consensus workload measured (empty without one).
+    public let consensusStats = ConsensusStats()
     private var roots: [RootTask] = []
+    /// Nodes running when the run's duration ended (before the shutdown stops them all).
+    private(set) var aliveAtEnd = Set<Int>()
     private let nodeOptions: Node.Options
 
     public init(topology: Topology, options: Options) {
@@ -66,6 +70,20 @@ public final class Simulation: @unchecked Sendable {
                 StoreStormChecker(maxStoresPerPut: topology.dhtChecks.maxStoresPerPut ?? 3 * dht.k),
             ]
         }
+        if let consensus = topology.consensus {
+            let byzantine = Set(topology.nodes.indices.filter(topology.isByzantine))
+            let validatorKeys = Set(genesis.validators.map(\.publicKey))
+            let honestValidators = topology.nodes.indices.filter {
+                !byzantine.contains($0) && validatorKeys.contains(topology.nodes[$0].key.publicKey)
+            }
+            checkers += [
+                ConsensusAgreementChecker(byzantine: byzantine, names: names),
+                ConsensusValidityChecker(networkID: genesis.networkID, byzantine: byzantine),
+                DoubleVoteChecker(byzantine: byzantine, names: names),
+                ConsensusLivenessChecker(settledAtMs: topology.settledAtMs, boundMs: consensus.livenessBoundMs,
+                                         honestValidators: honestValidators),
+            ]
+        }
         network.spawn = { [unowned self] name, body in spawn(name, body) }
         network.natMappingUs = (topology.dht?.natMappingMs ?? 30_000) * 1_000
         for (index, spec) in topology.nodes.enumerated() {
@@ -87,6 +105,7 @@ public final class Simulation: @unchecked Sendable {
             if spreadMs == 0 { start(node); continue }
             world.schedule(atUs: spread.below(spreadMs) * 1_000) { [self] in if !node.isAlive { start(node) } }
         }
+        if let consensus = topology.consensus { scheduleClients(consensus) }
         if let dht = topology.dht {
             scheduleDHTWorkload(dht)
             world.schedule(atUs: (topology.durationMs - 1) * 1_000) { [self] in snapshotDHT() }
@@ -104,6 +123,7 @@ public final class Simulation: @unchecked Sendable {
         // Shut down: cancel every root task and let the executor drain; whatever is still
         // suspended afterwards with nothing left to wake it is a deadlock.
         world.record("sim shutdown")
+        aliveAtEnd = Set(nodes.filter(\.isAlive).map(\.index))
         for node in nodes where node.isAlive { stop(node) }
         budgetLeft = budgetLeft && world.drive(untilUs: endUs, jobBudget: options.jobBudget)
         var results = checkers.map { $0.verdict(self) }
@@ -124,7 +144,15 @@ public final class Simulation: @unchecked Sendable {
             network: ["sent": stats.sent, "delivered": stats.delivered, "lost": stats.lost,
                       "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable,
                       "nat_filtered": stats.natFiltered],
-            costs: options.costs, cpuBusyNs: cpuBusyNs, workload: topology.dht == nil ? nil : dhtStats.summary)
+            costs: options.costs, cpuBusyNs: cpuBusyNs, workload: workloadSummary)
+    }
+
+    private var workloadSummary: [String: Double]? {
+        guard topology.dht != nil || topology.consensus != nil else { return nil }
+        var summary: [String: Double] = [:]
+        if topology.dht != nil { summary.merge(dhtStats.summary) { $1 } }
+        if topology.consensus != nil { summary.merge(consensusStats.summary) { $1 } }
+        return summary
     }
 
     /// CPU time of every incarnation of every node.
@@ -146,8 +174,9 @@ public final class Simulation: @unchecked Sendable {
         case .unboundedTables?: options.peers.maxPeers = .max
         case .dhtTrustHearsay?: options.dht.brokenVariant = .trustHearsay
         case .dhtStoreStorm?: options.dht.brokenVariant = .storeOnEveryReply
-        case .silent?, .amnesiac?, nil: break
+        default: break
         }
+        if let consensus = topology.consensus { options.consensus = consensusOptions(for: sim, consensus) }
         let index = sim.index
         options.observer = { [self] observation in observe(observation, at: index) }
         retiredCPUNs += sim.cpu?.totalNs ?? 0
@@ -161,7 +190,7 @@ public final class Simulation: @unchecked Sendable {
         let node = Node(options: options, transport: transport, clock: sim.clock,
                         random: SimRandom(seed: self.options.seed, stream: "node.\(sim.name).\(sim.incarnation)"),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: world.executor, store: store(for: sim))
+                        executor: world.executor, store: store(for: sim), streams: transport)
         sim.node = node
         sim.transport = transport
         network.attach(sim.address, node: index, inbox: transport.inbox)
@@ -274,6 +303,8 @@ public final class Simulation: @unchecked Sendable {
             break
         case let .dhtJoinFailed(attempt, retryInMs, reason):
             world.record("\(sim.name) dht join failed attempt=\(attempt) retry_in=\(retryInMs) \(reason)")
+        case .blockCommitted:
+            break
         }
     }
 
@@ -296,6 +327,8 @@ public final class Simulation: @unchecked Sendable {
             world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
             dhtStats.joined.insert(index)
             dhtStats.joins[index, default: 0] += 1
+        case .committed, .consensusSent, .consensusMisbehaviour:
+            observeConsensus(observation, at: index)
         }
     }
 

@@ -20,20 +20,33 @@ public struct Topology: Sendable {
     /// Nodes join the DHT and run its operations only when the workload has a `dht` part.
     public var dht: DHTWorkload?
     public var dhtChecks = DHTChecks()
+    /// Validators run the consensus engine only when the workload has a `consensus` part.
+    public var consensus: ConsensusWorkload?
     /// The all-pairs ping round after the last fault (n² pings; large DHT topologies turn it off).
     public var pingAllPairs = true
 
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
 
     /// The genesis all simulated nodes share: validators are the nodes with the validator role
-    /// (power = stake), or every node when none has it.
+    /// (power = stake), or every node when none has it. Nodes sharing a key (Twins) are one
+    /// validator and one account.
     public func genesis() -> Genesis {
         let validators = nodes.filter { $0.roles.contains(.validator) }
         let chosen = validators.isEmpty ? nodes : validators
         return try! Genesis(
             name: genesisName, timeMs: Devnet.timeMs,
-            accounts: nodes.map { .init(publicKey: $0.key.publicKey, balance: 1_000 * 100_000_000) },
-            validators: chosen.map { .init(publicKey: $0.key.publicKey, power: max(1, $0.stake)) })
+            accounts: Self.uniqueKeys(nodes).map { .init(publicKey: $0.key.publicKey, balance: 1_000 * 100_000_000) },
+            validators: Self.uniqueKeys(chosen).map { .init(publicKey: $0.key.publicKey, power: max(1, $0.stake)) })
+    }
+
+    static func uniqueKeys(_ specs: [NodeSpec]) -> [NodeSpec] {
+        var seen = Set<String>()
+        return specs.filter { seen.insert($0.keySeed).inserted }
+    }
+
+    /// Deliberately faulty: a behaviour, or a key shared with another node (a Twin).
+    public func isByzantine(_ index: Int) -> Bool {
+        nodes[index].behaviour != nil || nodes.indices.contains { $0 != index && nodes[$0].keySeed == nodes[index].keySeed }
     }
 
     /// When the network is expected to behave again: after GST and after the last fault that
@@ -72,6 +85,16 @@ public enum Behaviour: String, Sendable, CaseIterable {
     case dhtTrustHearsay = "dht-trust-hearsay"
     /// Re-sends every record it holds to every node that answers it (a store storm).
     case dhtStoreStorm = "dht-store-storm"
+    // Byzantine validators (`ConsensusFault`).
+    case equivocate
+    case withholdVotes = "withhold-votes"
+    case silentLeader = "silent-leader"
+    case garbage
+    case delayVotes = "delay-votes"
+    case replayOld = "replay-old"
+
+    /// The consensus fault this behaviour injects, if it is one.
+    public var consensusFault: ConsensusFault? { ConsensusFault(rawValue: rawValue) }
 }
 
 public struct LinkModel: Sendable, Equatable {

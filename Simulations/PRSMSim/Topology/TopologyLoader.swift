@@ -28,10 +28,11 @@ public enum TopologyLoader {
         }
         if let link = fields["link"] { topology.link = try parseLink(link) }
         if let workload = fields["workload"] {
-            let w = try workload.object(allowing: ["ping_interval_ms", "dht"])
+            let w = try workload.object(allowing: ["ping_interval_ms", "dht", "consensus"])
             // 0 turns the ping workload off.
             if let interval = w["ping_interval_ms"] { topology.pingIntervalMs = try interval.uint(max: 86_400_000) }
             if let dht = w["dht"] { topology.dht = try parseDHT(dht, topology) }
+            if let consensus = w["consensus"] { topology.consensus = try parseConsensus(consensus) }
         }
         if let store = fields["store"] {
             let f = try store.object(allowing: ["sync_fail_per_million"])
@@ -41,7 +42,12 @@ public enum TopologyLoader {
         if let duration = fields["duration_ms"] { topology.durationMs = try duration.uint(max: 365 * 86_400_000) }
         if let checks = fields["checks"] {
             let c = try checks.object(allowing: ["ping_bound_ms", "max_peers", "dht_min_contacts",
-                                                 "dht_max_stores_per_put", "dht_join_grace_ms", "ping_all_pairs"])
+                                                 "dht_max_stores_per_put", "dht_join_grace_ms", "ping_all_pairs",
+                                                 "consensus_liveness_ms"])
+            if let value = c["consensus_liveness_ms"] {
+                guard topology.consensus != nil else { throw value.fail("needs a consensus workload") }
+                topology.consensus?.livenessBoundMs = try value.uint(max: 3_600_000)
+            }
             if let value = c["ping_all_pairs"] { topology.pingAllPairs = try value.bool() }
             if let value = c["dht_min_contacts"] { topology.dhtChecks.minContacts = Int(try value.uint(max: 1_000)) }
             if let value = c["dht_max_stores_per_put"] {
@@ -67,6 +73,13 @@ public enum TopologyLoader {
         guard lastCheck < topology.durationMs else {
             throw TopologyError(path: "$.duration_ms", message:
                 "must exceed the last fault/GST + ping_bound_ms + 1000 (\(lastCheck)) so liveness can be checked")
+        }
+        if let consensus = topology.consensus {
+            let lastCommitCheck = topology.settledAtMs + consensus.livenessBoundMs
+            guard lastCommitCheck < topology.durationMs else {
+                throw TopologyError(path: "$.duration_ms", message:
+                    "must exceed the last fault/GST + consensus_liveness_ms (\(lastCommitCheck)) so consensus liveness can be checked")
+            }
         }
         return topology
     }
@@ -149,6 +162,34 @@ public enum TopologyLoader {
         }
         dht.reachabilityCheckDelayMs = try f["reachability_check_delay_ms"]?.uint(max: 86_400_000) ?? dht.reachabilityCheckDelayMs
         return dht
+    }
+
+    static func parseConsensus(_ cursor: JSONCursor) throws(TopologyError) -> ConsensusWorkload {
+        let f = try cursor.object(allowing: ["tx_rate", "clients", "payload_bytes", "tx_start_ms", "tx_end_ms",
+                                             "base_view_timeout_ms", "max_view_timeout_ms", "max_block_transactions",
+                                             "unsafe_one_chain_commit"])
+        var consensus = ConsensusWorkload()
+        consensus.txRate = try f["tx_rate"]?.uint(max: 1_000_000) ?? consensus.txRate
+        if let clients = f["clients"] {
+            consensus.clients = Int(try clients.uint(max: 100_000))
+            guard consensus.clients >= 1 else { throw clients.fail("must be at least 1") }
+        }
+        consensus.payloadBytes = Int(try f["payload_bytes"]?.uint(max: 4_000) ?? UInt64(consensus.payloadBytes))
+        consensus.txStartMs = try f["tx_start_ms"]?.uint(max: 86_400_000) ?? consensus.txStartMs
+        consensus.txEndMs = try f["tx_end_ms"]?.uint(max: 86_400_000)
+        if let base = f["base_view_timeout_ms"] {
+            consensus.baseViewTimeoutMs = try base.uint(max: 600_000)
+            guard consensus.baseViewTimeoutMs >= 10 else { throw base.fail("must be at least 10") }
+        }
+        consensus.maxViewTimeoutMs = try f["max_view_timeout_ms"]?.uint(max: 3_600_000) ?? consensus.maxViewTimeoutMs
+        guard consensus.maxViewTimeoutMs >= consensus.baseViewTimeoutMs else {
+            throw f["max_view_timeout_ms"]!.fail("must be ≥ base_view_timeout_ms")
+        }
+        if let max = f["max_block_transactions"] {
+            consensus.maxBlockTransactions = Int(try max.uint(max: UInt64(ConsensusLimits.maxBlockTransactions)))
+        }
+        consensus.unsafeOneChainCommit = try f["unsafe_one_chain_commit"]?.bool() ?? false
+        return consensus
     }
 
     static func parseLink(_ cursor: JSONCursor) throws(TopologyError) -> LinkModel {

@@ -76,6 +76,14 @@ public struct ConsensusCore: Sendable {
     private var timedOutInView = false
     /// Our timeout for the current view, once sent (re-sent while the view lasts).
     private var myTimeout: TimeoutVote?
+    /// Proposals whose parent had not arrived, by that parent's hash (replayed when it does).
+    private var orphans: [Digest32: (block: Block, sender: Int)] = [:]
+    static let maxOrphans = 32
+    /// We lead this view but lacked the block our high QC certifies when asked to propose.
+    private var proposalOwed: UInt64?
+    /// Signatures this core checked and made, for the simulator's CPU model.
+    public private(set) var signaturesChecked: UInt64 = 0
+    public private(set) var signaturesMade: UInt64 = 0
 
     /// `key` is this node's signing key when it is a validator (nil for an observer).
     public init(config: Config = Config(), validators: ValidatorSet, key: SigningKey?, safety: SafetyState = SafetyState()) {
@@ -100,8 +108,13 @@ public struct ConsensusCore: Sendable {
     /// the state root our application reached at `executedHeight`.
     public mutating func propose(transactions: [Transaction], executedHeight: UInt64 = 0, stateRoot: Digest32 = .zero,
                                  nowMs: UInt64) -> [Effect] {
-        guard let me = myIndex, validators.leader(of: view) == me, proposalsSeen[view] == nil,
-              let parent = blocks[highQC.blockHash] else { return [] }
+        guard let me = myIndex, validators.leader(of: view) == me, proposalsSeen[view] == nil else { return [] }
+        guard let parent = blocks[highQC.blockHash] else {
+            // Votes can overtake the block they certify: propose once it arrives.
+            proposalOwed = view
+            return []
+        }
+        proposalOwed = nil
         let block = Block(epoch: validators.epoch, view: view, height: parent.height + 1, parent: parent.hash,
                           justify: highQC, timeoutCertificate: enteredByTC, proposer: me, executedHeight: executedHeight,
                           stateRoot: stateRoot, transactions: transactions)
@@ -130,6 +143,7 @@ public struct ConsensusCore: Sendable {
         guard let me = myIndex, let key else { return [] }
         safety.highestVotedView = max(safety.highestVotedView, view)
         let signature = key.sign(TimeoutVote.signingBytes(epoch: validators.epoch, view: view, highQCView: highQC.view))
+        signaturesMade += 1
         let timeout = TimeoutVote(epoch: validators.epoch, view: view, highQC: highQC,
                                   voter: SignedBy(index: me, signature: signature))
         myTimeout = timeout
@@ -159,7 +173,7 @@ public struct ConsensusCore: Sendable {
             return [.ignored("proposal for view \(block.view) outside the window")]
         }
         guard verify(block.justify) else { return [.misbehaved(validator: sender, "invalid QC in proposal")] }
-        if let tc = block.timeoutCertificate, !tc.isValid(for: validators) {
+        if let tc = block.timeoutCertificate, !checked(tc) {
             return [.misbehaved(validator: sender, "invalid TC in proposal")]
         }
         guard block.parent == block.justify.blockHash else {
@@ -168,6 +182,10 @@ public struct ConsensusCore: Sendable {
         guard let parent = blocks[block.parent] else {
             if wantedBlocks.count >= 64 { wantedBlocks.removeAll() }
             wantedBlocks.insert(block.parent)
+            if orphans.count >= Self.maxOrphans, let oldest = orphans.min(by: { $0.value.block.view < $1.value.block.view }) {
+                orphans[oldest.key] = nil
+            }
+            orphans[block.parent] = (block, sender)
             return effects + [.missingParent(block.parent, from: sender)]
         }
         guard block.height == parent.height + 1, block.view > parent.view else {
@@ -178,6 +196,73 @@ public struct ConsensusCore: Sendable {
         effects += process(block.justify, nowMs: nowMs)
         if let tc = block.timeoutCertificate, tc.view >= view { effects += enter(view: tc.view + 1, tc: tc, nowMs: nowMs) }
         effects += voteIfSafe(block, nowMs: nowMs)
+        if proposalOwed == view, block.hash == highQC.blockHash {
+            proposalOwed = nil
+            effects.append(.proposeNow(view: view))
+        }
+        effects += adoptOrphan(of: block, nowMs: nowMs)
+        return effects
+    }
+
+    /// A proposal that waited for `parent` is taken now.
+    mutating func adoptOrphan(of parent: Block, nowMs: UInt64) -> [Effect] {
+        guard let orphan = orphans.removeValue(forKey: parent.hash) else { return [] }
+        return receiveProposal(orphan.block, from: orphan.sender, nowMs: nowMs)
+    }
+
+    // MARK: Block sync
+
+    /// The blocks a peer at committed height `knownHeight` needs to reach `target`: the oldest
+    /// ones first, at most `maxBlocks` and about `maxBytes`. Empty when we do not hold the
+    /// target or the chain down to `knownHeight` (pruned).
+    public func blocksForSync(toward target: Digest32, above knownHeight: UInt64, maxBlocks: Int,
+                              maxBytes: Int) -> [Block] {
+        var path: [Block] = []
+        var cursor = blocks[target]
+        while let block = cursor, block.height > knownHeight {
+            path.append(block)
+            cursor = blocks[block.parent]
+        }
+        guard cursor != nil || knownHeight == 0 else { return [] }
+        var chosen: [Block] = []
+        var bytes = 0
+        for block in path.reversed() {
+            let size = block.encodedSize
+            if !chosen.isEmpty, chosen.count >= maxBlocks || bytes + size > maxBytes { break }
+            chosen.append(block)
+            bytes += size
+        }
+        return chosen
+    }
+
+    /// Blocks from a sync answer, ascending. Each must extend a block we hold and carry a valid
+    /// QC for its parent; they are stored (not voted for) and their QCs processed, so the 2-chain
+    /// rule commits what is final. Asks again while a wanted block is still missing.
+    public mutating func receiveSynced(_ synced: [Block], from sender: Int, nowMs: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        var progressed = false
+        for block in synced {
+            if blocks[block.hash] != nil { continue }
+            guard block.epoch == validators.epoch, let parent = blocks[block.parent] else { break }
+            guard block.parent == block.justify.blockHash, block.height == parent.height + 1, block.view > parent.view,
+                  block.proposer == validators.leader(of: block.view), verify(block.justify) else {
+                effects.append(.misbehaved(validator: sender, "sync answer with a block that does not verify"))
+                break
+            }
+            if let tc = block.timeoutCertificate, !checked(tc) {
+                effects.append(.misbehaved(validator: sender, "sync answer with an invalid TC"))
+                break
+            }
+            blocks[block.hash] = block
+            wantedBlocks.remove(block.hash)
+            progressed = true
+            effects += process(block.justify, nowMs: nowMs)
+            effects += adoptOrphan(of: block, nowMs: nowMs)
+        }
+        let stillMissing = orphans.filter { blocks[$0.key] == nil }.min { $0.value.block.view < $1.value.block.view }
+        if progressed, let missing = stillMissing {
+            effects.append(.missingParent(missing.key, from: sender))
+        }
         return effects
     }
 
@@ -192,6 +277,7 @@ public struct ConsensusCore: Sendable {
         guard extendsQC || extendsTC else { return [] }
         safety.highestVotedView = block.view
         let signature = key.sign(Vote.signingBytes(epoch: validators.epoch, view: block.view, blockHash: block.hash))
+        signaturesMade += 1
         let vote = Vote(epoch: validators.epoch, view: block.view, blockHash: block.hash,
                         voter: SignedBy(index: me, signature: signature))
         let nextLeader = validators.leader(of: block.view + 1)
@@ -211,6 +297,7 @@ public struct ConsensusCore: Sendable {
             return [.misbehaved(validator: sender, "voted for two blocks in view \(vote.view)")]
         }
         let message = Vote.signingBytes(epoch: vote.epoch, view: vote.view, blockHash: vote.blockHash)
+        signaturesChecked += 1
         guard validators.keys[sender].isValidSignature(vote.voter.signature, for: message) else {
             return [.ignored("bad vote signature")]
         }
@@ -232,6 +319,7 @@ public struct ConsensusCore: Sendable {
               timeout.view < view + config.maxViewsAhead else { return [.ignored("timeout for view \(timeout.view)")] }
         guard timeouts[timeout.view]?[sender] == nil else { return [] }
         let message = TimeoutVote.signingBytes(epoch: timeout.epoch, view: timeout.view, highQCView: timeout.highQC.view)
+        signaturesChecked += 1
         guard validators.keys[sender].isValidSignature(timeout.voter.signature, for: message), verify(timeout.highQC) else {
             return [.ignored("bad timeout")]
         }
@@ -293,6 +381,7 @@ public struct ConsensusCore: Sendable {
         votes = votes.filter { $0.key + 1 >= newView }
         timeouts = timeouts.filter { $0.key + 1 >= newView }
         proposalsSeen = proposalsSeen.filter { $0.key + 1 >= newView }
+        orphans = orphans.filter { $0.value.block.view + config.maxViewsAhead >= newView }
         guard let me = myIndex, validators.leader(of: newView) == me else { return [] }
         return [.proposeNow(view: newView)]
     }
@@ -306,10 +395,17 @@ public struct ConsensusCore: Sendable {
     mutating func verify(_ qc: QuorumCertificate) -> Bool {
         let id = qcID(qc)
         if verifiedQCs.contains(id) { return true }
+        signaturesChecked += UInt64(qc.votes.count)
         guard qc.isValid(for: validators) else { return false }
         if verifiedQCs.count >= 4 * config.retainedBlocks { verifiedQCs.removeAll() }
         verifiedQCs.insert(id)
         return true
+    }
+
+    /// A TC's signatures are checked where it arrives (they differ per signer, so no cache).
+    mutating func checked(_ tc: TimeoutCertificate) -> Bool {
+        signaturesChecked += UInt64(tc.entries.count)
+        return tc.isValid(for: validators)
     }
 
     func qcID(_ qc: QuorumCertificate) -> Digest32 {

@@ -7,4 +7,6 @@ public enum ConsensusLimits {
     public static let maxBlockTransactions = 20_000
     /// Blocks in one sync response.
     public static let maxSyncBlocks = 64
+    /// A sync response stops adding blocks beyond this many bytes (it travels as one frame).
+    public static let maxSyncBytes = 2 * 1024 * 1024
 }

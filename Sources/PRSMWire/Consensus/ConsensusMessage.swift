@@ -6,6 +6,9 @@ public enum ConsensusMessage: Hashable, Sendable {
     case timeout(TimeoutVote)
     /// A client transaction gossiped to validators' mempools.
     case transaction(Transaction)
+    /// Block sync: a request (datagram) and its answer (stream).
+    case blockRequest(BlockRequest)
+    case blockResponse(BlockResponse)
 
     public var kind: MessageKind {
         switch self {
@@ -13,6 +16,8 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .vote: return .vote
         case .timeout: return .timeout
         case .transaction: return .transaction
+        case .blockRequest: return .blockRequest
+        case .blockResponse: return .blockResponse
         }
     }
 
@@ -22,6 +27,8 @@ public enum ConsensusMessage: Hashable, Sendable {
         case let .vote(vote): vote.encode(into: &writer)
         case let .timeout(timeout): timeout.encode(into: &writer)
         case let .transaction(transaction): transaction.encode(into: &writer)
+        case let .blockRequest(request): request.encode(into: &writer)
+        case let .blockResponse(response): response.encode(into: &writer)
         }
     }
 
@@ -31,6 +38,8 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .vote: return .vote(try Vote.decode(from: &reader))
         case .timeout: return .timeout(try TimeoutVote.decode(from: &reader))
         case .transaction: return .transaction(try Transaction.decode(from: &reader))
+        case .blockRequest: return .blockRequest(try BlockRequest.decode(from: &reader))
+        case .blockResponse: return .blockResponse(try BlockResponse.decode(from: &reader))
         default: return nil
         }
     }

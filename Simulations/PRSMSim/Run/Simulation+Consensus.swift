@@ -1,0 +1,99 @@
+import PRSMNode
+
+/// The consensus workload: validators run the engine with their own keys (Byzantine ones with
+/// their fault), and clients submit signed `key=value` transactions to random honest validators.
+extension Simulation {
+    /// Where each genesis validator's nodes listen (two nodes for a Twin).
+    var validatorAddresses: [[PeerAddress]] {
+        genesis.validators.map { validator in
+            nodes.filter { $0.key.publicKey == validator.publicKey }.map(\.address)
+        }
+    }
+
+    func isValidator(_ sim: SimNode) -> Bool {
+        genesis.validators.contains { $0.publicKey == sim.key.publicKey }
+    }
+
+    /// The engine options for `sim`, or nil when it does not run consensus.
+    func consensusOptions(for sim: SimNode, _ workload: ConsensusWorkload) -> ConsensusOptions? {
+        guard isValidator(sim) else { return nil }
+        var options = ConsensusOptions(validatorKey: sim.key, validatorAddresses: validatorAddresses)
+        options.replica.core.baseViewTimeoutMs = workload.baseViewTimeoutMs
+        options.replica.core.maxViewTimeoutMs = workload.maxViewTimeoutMs
+        options.replica.core.unsafeOneChainCommit = workload.unsafeOneChainCommit
+        options.replica.maxBlockTransactions = workload.maxBlockTransactions
+        options.fault = sim.spec.behaviour?.consensusFault
+        return options
+    }
+
+    /// Clients submit `txRate` transactions per second between `txStartMs` and `txEndMs`.
+    func scheduleClients(_ workload: ConsensusWorkload) {
+        consensusStats.honestValidators = nodes.filter { isValidator($0) && !topology.isByzantine($0.index) }.count
+        guard workload.txRate > 0 else { return }
+        let end = workload.txEndMs ?? topology.durationMs.saturatingSubtract(5_000)
+        let gapUs = max(1, 1_000_000 / workload.txRate)
+        let clients = (0..<workload.clients).map { index in
+            try! SigningKey(seed: Blake2b.hash256(Array("prsm-sim-client:\(index)".utf8)).bytes)
+        }
+        var nonces = [UInt64](repeating: 0, count: clients.count)
+        var random = SimRandom(seed: options.seed, stream: "consensus.clients")
+        var atUs = workload.txStartMs * 1_000
+        var sent = 0
+        // One scheduled event per second of submissions keeps the event queue small.
+        while atUs < end * 1_000 {
+            var batch: [(atUs: UInt64, transaction: Transaction, pick: UInt64)] = []
+            let secondEnd = min(atUs + 1_000_000, end * 1_000)
+            while atUs < secondEnd {
+                let client = sent % clients.count
+                let value = String(repeating: "v", count: workload.payloadBytes)
+                let payload = Array("c\(client)-\(nonces[client])=\(value)".utf8)
+                batch.append((atUs, Transaction.signed(by: clients[client], networkID: genesis.networkID,
+                                                       nonce: nonces[client], payload: payload), random.next()))
+                nonces[client] += 1
+                sent += 1
+                atUs += gapUs
+            }
+            guard let first = batch.first else { break }
+            world.schedule(atUs: first.atUs) { [self] in
+                for item in batch {
+                    world.schedule(atUs: item.atUs) { [self] in submit(item.transaction, pick: item.pick) }
+                }
+            }
+        }
+    }
+
+    private func submit(_ transaction: Transaction, pick: UInt64) {
+        let targets = nodes.filter { $0.isAlive && isValidator($0) && !topology.isByzantine($0.index) }
+        guard !targets.isEmpty else { return }
+        let sim = targets[Int(pick % UInt64(targets.count))]
+        guard let node = sim.node else { return }
+        consensusStats.submitted += 1
+        consensusStats.submittedAtMs[transaction.hash] = world.nowMs
+        spawn("\(sim.name).submit@\(world.nowUs)") { [self] in
+            let admission = await node.submit(transaction)
+            if case .refused = admission { consensusStats.refused += 1 }
+        }
+    }
+
+    func observeConsensus(_ observation: NodeObservation, at index: Int) {
+        switch observation {
+        case let .committed(block, stateRoot):
+            world.record("\(nodes[index].name) commit h=\(block.height) \(block.hash) root=\(stateRoot)")
+            if !topology.isByzantine(index) { consensusStats.committed(block, atMs: world.nowMs) }
+            for checker in checkers {
+                checker.observe(.committed(node: index, block: block, stateRoot: stateRoot, atMs: world.nowMs))
+            }
+        case let .consensusSent(message):
+            if case let .proposal(block) = message { consensusStats.proposed(block, atMs: world.nowMs) }
+            for checker in checkers { checker.observe(.consensusSent(node: index, message: message)) }
+        case let .consensusMisbehaviour(validator, reason):
+            world.record("\(nodes[index].name) saw validator \(validator) misbehave: \(reason)")
+        default:
+            break
+        }
+    }
+}
+
+extension UInt64 {
+    func saturatingSubtract(_ other: UInt64) -> UInt64 { self > other ? self - other : 0 }
+}

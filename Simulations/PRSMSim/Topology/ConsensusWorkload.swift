@@ -1,0 +1,21 @@
+/// The consensus part of a topology's workload: the engine's timing and the clients that
+/// submit signed transactions to validators.
+public struct ConsensusWorkload: Sendable, Equatable {
+    /// Transactions per second, all clients together (0: blocks stay empty).
+    public var txRate: UInt64 = 50
+    /// Client accounts; each submits in nonce order.
+    public var clients = 8
+    /// Bytes of each transaction's value (`key=value` payload).
+    public var payloadBytes = 32
+    /// Clients submit from this time until `txEndMs` (default: 5 s before the end).
+    public var txStartMs: UInt64 = 1_000
+    public var txEndMs: UInt64?
+    public var baseViewTimeoutMs: UInt64 = 1_000
+    public var maxViewTimeoutMs: UInt64 = 30_000
+    public var maxBlockTransactions = 2_000
+    /// The deliberately unsafe 1-chain commit rule (the Twins test expects agreement to fail).
+    public var unsafeOneChainCommit = false
+    /// After the network settles (last fault, GST), every honest live validator must commit a
+    /// new block within this bound.
+    public var livenessBoundMs: UInt64 = 30_000
+}

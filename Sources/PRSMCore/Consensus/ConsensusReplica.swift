@@ -1,0 +1,213 @@
+import DequeModule
+
+/// One validator's (or observer's) whole consensus state as a pure value: the 2-chain core, the
+/// mempool and the application behind the contract. It admits transactions (signature once,
+/// then `checkTx`), fills proposals from the mempool, refuses proposals carrying malformed or
+/// badly signed transactions or a state root that contradicts ours, and executes committed
+/// blocks in order. The node's actor feeds it and carries out its effects.
+public struct ConsensusReplica: Sendable {
+    public struct Config: Sendable {
+        public var core = ConsensusCore.Config()
+        public var mempool = Mempool.Config()
+        public var maxBlockTransactions = 2_000
+        public var maxBlockBytes = 1_048_576
+        /// Transaction hashes whose signatures this node checked (a proposal repeating a
+        /// mempool transaction is not verified twice).
+        public var verifiedCacheSize = 100_000
+        /// State roots remembered for checking the roots later proposals carry.
+        public var rootHistory = 1_024
+        public init() {}
+    }
+
+    public enum Effect: Sendable, Equatable {
+        /// Store durably (and sync) before carrying out any later effect.
+        case persist(ConsensusCore.SafetyState)
+        case broadcast(ConsensusMessage)
+        case send(ConsensusMessage, toValidator: Int)
+        /// Final, in height order, executed.
+        case committed(Block, BlockExecution)
+        /// Ask validator `from` for the chain up to this block (block sync).
+        case missingBlock(Digest32, from: Int)
+        /// Answer the peer whose request is being handled (a sync answer, over a stream).
+        case respond(ConsensusMessage)
+        case misbehaved(validator: Int, String)
+        case ignored(String)
+        /// A proposer's state root for a height we executed differs from ours: one of us is
+        /// not deterministic, or is faulty. Never voted for.
+        case stateRootMismatch(height: UInt64, ours: Digest32, theirs: Digest32, proposer: Int)
+    }
+
+    public enum Admission: Sendable, Equatable {
+        case accepted
+        case duplicate
+        case refused(String)
+    }
+
+    public let config: Config
+    public let networkID: Digest32
+    public private(set) var core: ConsensusCore
+    public private(set) var mempool: Mempool
+    public private(set) var app: any ConsensusApplication
+    private var verified = Set<Digest32>()
+    private var verifiedOrder = Deque<Digest32>()
+    private var roots: [UInt64: Digest32] = [:]
+    /// Signatures checked outside the core (transactions), for the CPU model.
+    public private(set) var transactionSignaturesChecked: UInt64 = 0
+
+    public init(config: Config = Config(), networkID: Digest32, validators: ValidatorSet, key: SigningKey?,
+                app: any ConsensusApplication, safety: ConsensusCore.SafetyState = .init()) {
+        self.config = config
+        self.networkID = networkID
+        core = ConsensusCore(config: config.core, validators: validators, key: key, safety: safety)
+        mempool = Mempool(config: config.mempool)
+        self.app = app
+    }
+
+    public var signaturesChecked: UInt64 { core.signaturesChecked + transactionSignaturesChecked }
+    public var signaturesMade: UInt64 { core.signaturesMade }
+
+    public mutating func start(nowMs: UInt64) -> [Effect] { lift(core.start(nowMs: nowMs), nowMs: nowMs) }
+
+    public mutating func tick(nowMs: UInt64) -> [Effect] { lift(core.tick(nowMs: nowMs), nowMs: nowMs) }
+
+    public var nextDeadlineMs: UInt64 { core.nextDeadlineMs }
+
+    /// A transaction from a client (or gossiped by a peer): checked once, admitted, and
+    /// gossiped to the validators when it came from a client.
+    public mutating func submit(_ transaction: Transaction, gossip: Bool) -> (Admission, [Effect]) {
+        if mempool.contains(transaction.hash) { return (.duplicate, []) }
+        guard checkSignature(transaction) else { return (.refused("bad transaction signature"), []) }
+        let next: UInt64
+        switch app.checkTx(transaction) {
+        case let .reject(reason): return (.refused(reason), [])
+        case let .accept(nextNonce): next = nextNonce
+        }
+        switch mempool.add(transaction, nextNonce: next) {
+        case .added: return (.accepted, gossip ? [.broadcast(.transaction(transaction))] : [])
+        case .duplicate: return (.duplicate, [])
+        case let .refused(refusal): return (.refused("mempool: \(refusal.rawValue)"), [])
+        }
+    }
+
+    /// A consensus message from validator `sender` (nil: not a validator; only transactions
+    /// are taken from those).
+    public mutating func receive(_ message: ConsensusMessage, from sender: Int?, nowMs: UInt64) -> [Effect] {
+        switch message {
+        case let .transaction(transaction):
+            return submit(transaction, gossip: false).1
+        case let .proposal(block):
+            guard let sender else { return [.ignored("proposal from a non-validator")] }
+            if let refusal = refusal(of: block, from: sender) { return [refusal] }
+            return lift(core.receive(.proposal(block), from: sender, nowMs: nowMs), nowMs: nowMs)
+        case let .vote(vote):
+            guard let sender else { return [.ignored("vote from a non-validator")] }
+            return lift(core.receive(.vote(vote), from: sender, nowMs: nowMs), nowMs: nowMs)
+        case let .timeout(timeout):
+            guard let sender else { return [.ignored("timeout from a non-validator")] }
+            return lift(core.receive(.timeout(timeout), from: sender, nowMs: nowMs), nowMs: nowMs)
+        case let .blockRequest(request):
+            let blocks = core.blocksForSync(toward: request.target, above: request.knownHeight,
+                                            maxBlocks: ConsensusLimits.maxSyncBlocks, maxBytes: ConsensusLimits.maxSyncBytes)
+            guard !blocks.isEmpty else { return [.ignored("sync request for a chain we do not hold")] }
+            return [.respond(.blockResponse(BlockResponse(blocks: blocks)))]
+        case let .blockResponse(response):
+            guard let sender else { return [.ignored("sync answer from a non-validator")] }
+            for block in response.blocks {
+                if let refusal = refusal(of: block, from: sender) { return [refusal] }
+            }
+            return lift(core.receiveSynced(response.blocks, from: sender, nowMs: nowMs), nowMs: nowMs)
+        }
+    }
+
+    // MARK: proposals
+
+    /// Why a proposal must not reach the core, if it must not.
+    mutating func refusal(of block: Block, from sender: Int) -> Effect? {
+        guard block.transactions.count <= config.maxBlockTransactions else {
+            return .misbehaved(validator: sender, "proposal with \(block.transactions.count) transactions")
+        }
+        let bytes = block.transactions.reduce(0) { $0 + $1.encodedSize }
+        guard bytes <= config.maxBlockBytes else {
+            return .misbehaved(validator: sender, "proposal of \(bytes) transaction bytes")
+        }
+        var seen = Set<Digest32>()
+        for transaction in block.transactions {
+            guard seen.insert(transaction.hash).inserted else {
+                return .misbehaved(validator: sender, "proposal repeats transaction \(transaction.hash)")
+            }
+            guard checkSignature(transaction) else {
+                return .misbehaved(validator: sender, "proposal carries a badly signed transaction")
+            }
+        }
+        if block.executedHeight > 0, let ours = roots[block.executedHeight], ours != block.stateRoot {
+            return .stateRootMismatch(height: block.executedHeight, ours: ours, theirs: block.stateRoot, proposer: sender)
+        }
+        return nil
+    }
+
+    mutating func checkSignature(_ transaction: Transaction) -> Bool {
+        if verified.contains(transaction.hash) || mempool.contains(transaction.hash) { return true }
+        transactionSignaturesChecked += 1
+        guard transaction.isValidSignature(networkID: networkID) else { return false }
+        verified.insert(transaction.hash)
+        verifiedOrder.append(transaction.hash)
+        if verifiedOrder.count > config.verifiedCacheSize, let oldest = verifiedOrder.popFirst() {
+            verified.remove(oldest)
+        }
+        return true
+    }
+
+    /// Transactions already in blocks above the committed one on our highest certified branch:
+    /// a new proposal must not repeat them.
+    func pendingTransactions() -> Set<Digest32> {
+        var pending = Set<Digest32>()
+        var cursor = core.block(core.highQC.blockHash)
+        while let block = cursor, block.height > core.committed.height {
+            for transaction in block.transactions { pending.insert(transaction.hash) }
+            cursor = core.block(block.parent)
+        }
+        return pending
+    }
+
+    // MARK: core effects
+
+    /// Maps the core's effects to ours, proposing when asked and executing commits.
+    mutating func lift(_ effects: [ConsensusCore.Effect], nowMs: UInt64) -> [Effect] {
+        var out: [Effect] = []
+        for effect in effects {
+            switch effect {
+            case let .persist(safety): out.append(.persist(safety))
+            case let .broadcast(message): out.append(.broadcast(Self.wire(message)))
+            case let .send(message, to): out.append(.send(Self.wire(message), toValidator: to))
+            case .proposeNow:
+                let batch = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes,
+                                         excluding: pendingTransactions())
+                out += lift(core.propose(transactions: batch, executedHeight: app.executed.height,
+                                         stateRoot: app.executed.stateRoot, nowMs: nowMs), nowMs: nowMs)
+            case let .commit(block): out.append(execute(block))
+            case let .missingParent(hash, from): out.append(.missingBlock(hash, from: from))
+            case let .misbehaved(validator, reason): out.append(.misbehaved(validator: validator, reason))
+            case let .ignored(reason): out.append(.ignored(reason))
+            }
+        }
+        return out
+    }
+
+    mutating func execute(_ block: Block) -> Effect {
+        let execution = app.executeBlock(block)
+        roots[block.height] = execution.stateRoot
+        if block.height > UInt64(config.rootHistory) { roots[block.height - UInt64(config.rootHistory)] = nil }
+        let app = self.app
+        mempool.removeCommitted(block.transactions) { app.nextNonce(of: $0) }
+        self.app.commit(height: block.height)
+        return .committed(block, execution)
+    }
+
+    static func wire(_ message: ConsensusCore.Message) -> ConsensusMessage {
+        switch message {
+        case let .proposal(block): return .proposal(block)
+        case let .vote(vote): return .vote(vote)
+        case let .timeout(timeout): return .timeout(timeout)
+        }
+    }
+}

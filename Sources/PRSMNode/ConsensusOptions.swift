@@ -1,0 +1,35 @@
+/// How a node takes part in consensus. Present only on nodes that run the engine.
+public struct ConsensusOptions: Sendable {
+    public var replica = ConsensusReplica.Config()
+    /// Signs votes and timeouts; nil for an observer. For now a validator's node identity must
+    /// be this same key: proposals are authenticated by the envelope that carries them.
+    public var validatorKey: SigningKey?
+    /// Where each validator's node listens, in validator-set order (several addresses for one
+    /// validator only in Twins tests, where two nodes share a key).
+    public var validatorAddresses: [[PeerAddress]] = []
+    /// The application behind the contract (the FTNS ledger once it exists).
+    public var makeApplication: @Sendable () -> any ConsensusApplication = { KeyValueApplication() }
+    /// Deliberately broken behaviour, for the simulator's Byzantine nodes only.
+    public var fault: ConsensusFault?
+
+    public init(validatorKey: SigningKey?, validatorAddresses: [[PeerAddress]]) {
+        self.validatorKey = validatorKey
+        self.validatorAddresses = validatorAddresses
+    }
+}
+
+/// Byzantine validator behaviours the simulator injects (never set in a real node).
+public enum ConsensusFault: String, Sendable, CaseIterable {
+    /// As leader, sends one block to half the validators and a conflicting one to the rest.
+    case equivocate
+    /// Never sends its votes.
+    case withholdVotes = "withhold-votes"
+    /// Never proposes when it leads.
+    case silentLeader = "silent-leader"
+    /// Sends validly signed envelopes whose consensus payloads are malformed.
+    case garbage
+    /// Holds every vote back for a while before sending it.
+    case delayVotes = "delay-votes"
+    /// Re-sends old consensus messages: the same sealed bytes again, and old votes re-sealed.
+    case replayOld = "replay-old"
+}

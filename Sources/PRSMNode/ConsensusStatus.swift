@@ -1,0 +1,20 @@
+/// The consensus part of `/status`.
+public struct ConsensusStatus: Codable, Sendable, Equatable {
+    public let view: UInt64
+    public let committedHeight: UInt64
+    public let committedHash: String
+    public let highQCView: UInt64
+    public let mempool: Int
+    /// Our index in the validator set; nil for an observer.
+    public let validator: Int?
+    public let stateRoot: String
+
+    enum CodingKeys: String, CodingKey {
+        case view
+        case committedHeight = "committed_height"
+        case committedHash = "committed_hash"
+        case highQCView = "high_qc_view"
+        case mempool, validator
+        case stateRoot = "state_root"
+    }
+}

@@ -1,0 +1,187 @@
+import Logging
+import NIOCore
+
+/// The consensus engine's shell: feeds the replica (core, mempool, application) and carries out
+/// its effects within one actor turn, so the safety state is synced before a vote or timeout
+/// that depends on it leaves, and no await splits a transition.
+extension Node {
+    /// Starts the replica's first view (called from `run`).
+    func startConsensus() {
+        guard var replica = consensus else { return }
+        let effects = replica.start(nowMs: clock.nowMs)
+        consensus = replica
+        applyConsensus(effects)
+    }
+
+    /// A client's transaction (local API or tests): admitted to the mempool and gossiped.
+    public func submit(_ transaction: Transaction) -> ConsensusReplica.Admission {
+        guard var replica = consensus else { return .refused("this node does not run consensus") }
+        let (admission, effects) = replica.submit(transaction, gossip: true)
+        consensus = replica
+        applyConsensus(effects)
+        return admission
+    }
+
+    public var consensusStatus: ConsensusStatus? {
+        consensus.map { replica in
+            ConsensusStatus(view: replica.core.view, committedHeight: replica.core.committed.height,
+                            committedHash: replica.core.committed.hash.hex, highQCView: replica.core.highQC.view,
+                            mempool: replica.mempool.count, validator: replica.core.myIndex,
+                            stateRoot: replica.app.executed.stateRoot.hex)
+        }
+    }
+
+    func receiveConsensus(_ message: ConsensusMessage, from inbound: Inbound, nowMs: UInt64) {
+        guard var replica = consensus else {
+            countDrop(.consensusRefused)
+            return
+        }
+        let sender = replica.core.validators.index(of: inbound.sender)
+        let effects = replica.receive(message, from: sender, nowMs: nowMs)
+        consensus = replica
+        respondingTo = inbound.source
+        applyConsensus(effects)
+        respondingTo = nil
+    }
+
+    func tickConsensus(nowMs: UInt64) {
+        guard var replica = consensus else { return }
+        let effects = replica.tick(nowMs: nowMs)
+        consensus = replica
+        applyConsensus(effects)
+        flushDelayedConsensus(nowMs: nowMs)
+    }
+
+    var consensusDeadlineMs: UInt64? {
+        guard let replica = consensus else { return nil }
+        return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max)
+    }
+
+    func applyConsensus(_ effects: [ConsensusReplica.Effect]) {
+        reportConsensusCPU()
+        for effect in effects {
+            switch effect {
+            case let .persist(safety):
+                // Nothing that depends on this state may leave unless it is durable.
+                guard persistSafety(safety) else { return }
+            case let .broadcast(message):
+                sendConsensus(message, toValidators: nil)
+            case let .send(message, validator):
+                sendConsensus(message, toValidators: [validator])
+            case let .committed(block, execution):
+                recordCommit(block, execution)
+            case let .missingBlock(hash, validator):
+                requestBlocks(toward: hash, from: validator)
+            case let .respond(message):
+                guard let requester = respondingTo, let bytes = seal(.consensus(message)) else { break }
+                sendFrame(bytes, to: requester)
+            case let .misbehaved(validator, reason):
+                options.observer?(.consensusMisbehaviour(validator: validator, reason: reason))
+                logger.notice("validator misbehaved", metadata: ["validator": "\(validator)", "reason": "\(reason)"])
+            case .ignored:
+                countDrop(.consensusRefused)
+            case let .stateRootMismatch(height, ours, theirs, proposer):
+                options.observer?(.consensusMisbehaviour(validator: proposer, reason: "state root mismatch at \(height)"))
+                logger.critical("state root differs from a proposer's: not voting for its block", metadata: [
+                    "height": "\(height)", "ours": "\(ours.hex)", "theirs": "\(theirs.hex)", "proposer": "\(proposer)",
+                ])
+            }
+        }
+    }
+
+    /// Seals `message` once and sends it to the validators named (nil: all but us): as a
+    /// datagram when it fits, else as a stream frame. A Byzantine fault may bend this.
+    func sendConsensus(_ message: ConsensusMessage, toValidators indices: [Int]?) {
+        guard let replica = consensus, let consensusOptions = options.consensus else { return }
+        let me = replica.core.myIndex
+        let targets = (indices ?? Array(0..<replica.core.validators.count)).filter { $0 != me }
+        if let fault = consensusOptions.fault, bend(message, targets: targets, fault: fault) { return }
+        let addresses = addresses(ofValidators: targets)
+        guard !addresses.isEmpty else { return }
+        guard let bytes = seal(.consensus(message)) else { return }
+        options.observer?(.consensusSent(message))
+        rememberForReplay(bytes, message)
+        deliver(bytes, of: message, to: addresses)
+    }
+
+    /// Proposals always travel as stream frames (they grow with their batch); anything else
+    /// does when its envelope exceeds the datagram limit.
+    func deliver(_ bytes: ByteBuffer, of message: ConsensusMessage, to addresses: [PeerAddress]) {
+        var viaStream = bytes.readableBytes > Envelope.maxDatagramSize
+        if case .proposal = message { viaStream = true }
+        for address in addresses {
+            if viaStream { sendFrame(bytes, to: address) } else { sendSealed(bytes, to: address) }
+        }
+    }
+
+    func addresses(ofValidators indices: [Int]) -> [PeerAddress] {
+        guard let all = options.consensus?.validatorAddresses else { return [] }
+        return indices.flatMap { all.indices.contains($0) ? all[$0] : [] }
+    }
+
+    /// Asks `validator` for the chain up to `hash`, at most once per `syncRetryMs` per validator
+    /// (every proposal with an unknown parent would ask again).
+    private func requestBlocks(toward hash: Digest32, from validator: Int) {
+        guard let replica = consensus else { return }
+        let now = clock.nowMs
+        if let last = syncRequestedMs[validator], now < last + Self.syncRetryMs, syncRequestedTarget[validator] == hash {
+            return
+        }
+        syncRequestedMs[validator] = now
+        syncRequestedTarget[validator] = hash
+        let request = ConsensusMessage.blockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height))
+        guard let bytes = seal(.consensus(request)) else { return }
+        for address in addresses(ofValidators: [validator]) { sendSealed(bytes, to: address) }
+    }
+
+    static let syncRetryMs: UInt64 = 500
+
+    private func persistSafety(_ safety: ConsensusCore.SafetyState) -> Bool {
+        guard let store else { return true }
+        var writer = WireWriter()
+        writer.u64(safety.highestVotedView)
+        writer.u64(safety.lockedView)
+        var batch = StoreBatch()
+        batch.put(.consensus, Self.safetyKey, writer.bytesWritten)
+        do {
+            try store.apply(batch)
+            try store.sync()
+            return true
+        } catch {
+            storeErrors += 1
+            logger.error("cannot save the consensus safety state; not voting", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    static func loadSafety(from store: any Store) -> ConsensusCore.SafetyState {
+        var safety = ConsensusCore.SafetyState()
+        guard let bytes = try? store.get(.consensus, safetyKey), bytes.count == 16 else { return safety }
+        var reader = WireReader(bytes: bytes)
+        safety.highestVotedView = (try? reader.u64("voted view")) ?? 0
+        safety.lockedView = (try? reader.u64("locked view")) ?? 0
+        return safety
+    }
+
+    private func recordCommit(_ block: Block, _ execution: BlockExecution) {
+        options.observer?(.committed(block, stateRoot: execution.stateRoot))
+        eventSink.yield(.blockCommitted(height: block.height, hash: block.hash, transactions: block.transactions.count,
+                                        stateRoot: execution.stateRoot))
+        metrics.countCommitted(transactions: block.transactions.count)
+        logger.debug("block committed", metadata: [
+            "height": "\(block.height)", "block": "\(block.hash)", "transactions": "\(block.transactions.count)",
+        ])
+    }
+
+    /// Signatures the replica made or checked since the last report, for the CPU model.
+    private func reportConsensusCPU() {
+        guard let cpu = options.cpu, let replica = consensus else { return }
+        let checked = replica.signaturesChecked, made = replica.signaturesMade
+        for _ in reportedChecks..<checked { cpu(.verify) }
+        for _ in reportedSigns..<made { cpu(.sign) }
+        reportedChecks = checked
+        reportedSigns = made
+    }
+
+    static let safetyKey = Array("safety".utf8)
+}

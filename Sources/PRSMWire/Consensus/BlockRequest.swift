@@ -1,0 +1,41 @@
+/// Block sync: "send me the blocks on the chain ending at `target`, from just above height
+/// `knownHeight` upward". The requester names the block it is missing (a proposal's parent)
+/// and its committed height; the answer is a `BlockResponse` over a stream.
+public struct BlockRequest: Hashable, Sendable {
+    public let target: Digest32
+    public let knownHeight: UInt64
+
+    public init(target: Digest32, knownHeight: UInt64) {
+        self.target = target
+        self.knownHeight = knownHeight
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.fixed(target.bytes)
+        writer.u64(knownHeight)
+    }
+
+    public static func decode(from reader: inout WireReader) throws(WireError) -> BlockRequest {
+        BlockRequest(target: try Digest32.decode(from: &reader, "sync target"),
+                     knownHeight: try reader.u64("sync known height"))
+    }
+}
+
+/// Blocks in ascending height order, each linked to the one before by its parent hash (the
+/// first to a block the requester holds). Each block's QC certifies its parent, so the receiver
+/// verifies and commits them by the ordinary 2-chain rule, trusting nobody.
+public struct BlockResponse: Hashable, Sendable {
+    public let blocks: [Block]
+
+    public init(blocks: [Block]) { self.blocks = blocks }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.array(blocks) { $1.encode(into: &$0) }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(WireError) -> BlockResponse {
+        BlockResponse(blocks: try reader.array("sync blocks", limit: ConsensusLimits.maxSyncBlocks) {
+            (r: inout WireReader) throws(WireError) in try Block.decode(from: &r)
+        })
+    }
+}
