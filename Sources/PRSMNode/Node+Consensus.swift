@@ -78,7 +78,8 @@ extension Node {
             case let .misbehaved(validator, reason):
                 options.observer?(.consensusMisbehaviour(validator: validator, reason: reason))
                 logger.notice("validator misbehaved", metadata: ["validator": "\(validator)", "reason": "\(reason)"])
-            case .ignored:
+            case let .ignored(reason):
+                options.observer?(.consensusIgnored(reason: reason))
                 countDrop(.consensusRefused)
             case let .stateRootMismatch(height, ours, theirs, proposer):
                 options.observer?(.consensusMisbehaviour(validator: proposer, reason: "state root mismatch at \(height)"))

@@ -58,7 +58,8 @@ extension Node {
     /// Shutdown: wakes every waiting sender with nil and accepts no more frames.
     func stopStreams() {
         stoppingStreams = true
-        for queue in outbound.values { queue.finish() }
+        // In address order, so a simulated shutdown resumes the senders in the same order every run.
+        for address in outbound.keys.sorted(by: { $0.description < $1.description }) { outbound[address]?.finish() }
         streamStartsSink.finish()
     }
 

@@ -12,6 +12,8 @@ public enum NodeObservation: Sendable {
     case consensusSent(ConsensusMessage)
     /// A validator broke the protocol in a way this node can prove or saw.
     case consensusMisbehaviour(validator: Int, reason: String)
+    /// A consensus message this node could not use, and why (the replay trace shows it).
+    case consensusIgnored(reason: String)
 }
 
 /// How full a node's bounded tables are.

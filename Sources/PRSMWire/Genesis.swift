@@ -68,6 +68,9 @@ public struct Genesis: Hashable, Sendable {
         for (a, b) in zip(validators, validators.dropFirst()) where a.publicKey == b.publicKey {
             throw .invalidGenesis("validator \(a.publicKey.hex) listed twice")
         }
+        guard validators.count <= ConsensusLimits.maxValidators else {
+            throw .invalidGenesis("more than \(ConsensusLimits.maxValidators) validators (one validator set's limit)")
+        }
         guard validators.allSatisfy({ $0.power > 0 }) else { throw .invalidGenesis("validator power must be > 0") }
         var supply: UInt64 = 0
         var power: UInt64 = 0

@@ -41,7 +41,7 @@ final class AcceptanceLedger: Sendable {
                 }
             case .dropped(.replayed):
                 state.replayedDrops[receiver, default: 0] += 1
-            case .dropped, .dhtFinished, .dhtJoined:
+            default:
                 break
             }
         }

@@ -61,7 +61,7 @@ final class LoopbackNode: Sendable {
                 switch event {
                 case let .pingAnswered(reply): outcomes.byNonce.withLock { $0[reply.nonce] = .answered(reply) }
                 case let .pingTimedOut(nonce, _): outcomes.byNonce.withLock { $0[nonce] = .timedOut }
-                case .dhtJoined, .dhtJoinFailed: break
+                default: break
                 }
             }
         }

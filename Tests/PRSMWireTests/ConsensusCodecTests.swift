@@ -344,6 +344,7 @@ struct ConsensusCodecTests {
         writer.u32(count ?? UInt32(votes.count))
         for vote in votes { vote.encode(into: &writer) }
         smallVote.voter.encode(into: &writer)
+        writer.u8(0)  // no TC
         return writer.bytesWritten
     }
 
@@ -431,6 +432,24 @@ struct ConsensusCodecTests {
                 == .overLimit("transaction payload", length: 4_097, limit: 4_096))
     }
 
+    @Test func blockSyncMessagesRoundTripAndBoundTheirBlockCount() throws {
+        let request = Message.consensus(.blockRequest(BlockRequest(target: Self.blockWithTC.hash, knownHeight: 9)))
+        #expect(request.kind.rawValue == 0x0205)
+        #expect(encoded(request) == Self.blockWithTC.hash.bytes + Self.be(UInt64(9)))
+        #expect(try Message.decode(kind: 0x0205, payload: request.encodePayload()) == request)
+        #expect(Fixture.seal(request).readableBytes == 195)
+        let child = Block(epoch: Self.epoch, view: 13, height: 11, parent: Self.blockWithTC.hash,
+                          justify: Self.qc(view: 12, block: Self.blockWithTC.hash, signers: [1, 2, 3]),
+                          timeoutCertificate: nil, proposer: 1, transactions: [])
+        let response = Message.consensus(.blockResponse(BlockResponse(blocks: [Self.blockWithTC, child])))
+        #expect(response.kind.rawValue == 0x0206)
+        #expect(try Message.decode(kind: 0x0206, payload: response.encodePayload()) == response)
+        #expect(Array(encoded(response).prefix(4)) == [0, 0, 0, 2])
+        #expect(ConsensusLimits.maxSyncBlocks == 64 && ConsensusLimits.maxSyncBytes == 2_097_152)
+        #expect(decodeError(0x0206, Self.be(UInt32(65))) == .overLimit("sync blocks", length: 65, limit: 64))
+        #expect(decodeError(0x0206, Self.be(UInt32(64)))?.category == .truncated)
+    }
+
     // MARK: quorum, leader, and the sizes the transports rely on
 
     @Test func quorumIsMoreThanTwoThirdsOfThePowerAndLeadersRotate() {
@@ -452,24 +471,24 @@ struct ConsensusCodecTests {
         // A timeout on a 4-validator network with a 3-vote QC fits too.
         let timeout = TimeoutVote(epoch: Self.epoch, view: 11, highQC: Self.qc(view: 10, block: Self.parent, signers: [0, 1, 2]),
                                   voter: Self.smallVote.voter)
-        #expect(Fixture.seal(.consensus(.timeout(timeout))).readableBytes == 155 + 16 + 44 + 3 * 66 + 66)
+        #expect(Fixture.seal(.consensus(.timeout(timeout))).readableBytes == 155 + 16 + 44 + 3 * 66 + 66 + 1)
         #expect(Fixture.seal(.consensus(.timeout(timeout))).readableBytes <= Envelope.maxDatagramSize)
     }
 
     /// Why large timeouts travel over streams: a 64-validator QC alone is 2,882 bytes.
     @Test func aTimeoutCarryingASixtyFourValidatorQCDoesNotFitADatagram() {
         let buffer = Fixture.seal(Self.samples[2])
-        #expect(buffer.readableBytes == 155 + 16 + (44 + 43 * 66) + 66)
-        #expect(buffer.readableBytes == 3_119)
+        #expect(buffer.readableBytes == 155 + 16 + (44 + 43 * 66) + 66 + 1)
+        #expect(buffer.readableBytes == 3_120)
         #expect(buffer.readableBytes > Envelope.maxDatagramSize)
         #expect(Receiver().verdict(buffer) == .dropped(.tooLarge))
-        // The largest QC a timeout datagram can carry: 13 votes (1,139 bytes); 14 make 1,205.
+        // The largest QC a timeout datagram can carry: 13 votes (1,140 bytes); 14 make 1,206.
         func size(_ votes: Int) -> Int {
             Fixture.seal(.consensus(.timeout(TimeoutVote(
                 epoch: Self.epoch, view: 41, highQC: Self.qc(view: 40, block: Self.parent, signers: 0..<votes),
                 voter: Self.smallVote.voter)))).readableBytes
         }
-        #expect(size(13) == 1_139 && size(14) == 1_205)
+        #expect(size(13) == 1_140 && size(14) == 1_206)
         // So equal-power sets of up to 19 validators (quorum 13) send timeouts as datagrams; 20 need 14.
         func quorumVotes(_ count: Int) -> UInt64 { (Self.validatorSet(count).quorumPower + 99) / 100 }
         #expect(quorumVotes(19) == 13 && quorumVotes(20) == 14)

@@ -50,7 +50,7 @@ struct ReceivePipelineDropTests {
             return pipeline.verdict(Fixture.sealRaw(kind: 0x00ff, payload: []))
         case .malformedPayload:
             return pipeline.verdict(Fixture.sealRaw(kind: 0x0001, payload: [1, 2, 3, 4, 5, 6, 7]))
-        case .unexpected, .banned, .handshakeRefused:
+        case .unexpected, .banned, .handshakeRefused, .consensusRefused, .streamBacklog:
             return nil  // decided by the node's state, never by the pipeline
         }
     }

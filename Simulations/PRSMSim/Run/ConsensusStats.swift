@@ -7,6 +7,8 @@ public final class ConsensusStats: @unchecked Sendable {
     var honestValidators = 0
     public internal(set) var submitted = 0
     public internal(set) var refused = 0
+    /// Misbehaviour reports by honest nodes (equivocation, invalid certificates, …).
+    public internal(set) var misbehaviourReports = 0
     var submittedAtMs: [Digest32: UInt64] = [:]
     var proposedAtMs: [Digest32: UInt64] = [:]
     private var commits: [Digest32: Int] = [:]
@@ -43,6 +45,7 @@ public final class ConsensusStats: @unchecked Sendable {
     public var summary: [String: Double] {
         [
             "consensus_submitted": Double(submitted), "consensus_refused": Double(refused),
+            "consensus_misbehaviour_reports": Double(misbehaviourReports),
             "consensus_blocks_committed": Double(committedBlocks),
             "consensus_transactions_committed": Double(committedTransactions),
             "consensus_commit_latency_p50_ms": Self.percentile(commitLatenciesMs, 50),

@@ -84,12 +84,31 @@ extension Simulation {
                 checker.observe(.committed(node: index, block: block, stateRoot: stateRoot, atMs: world.nowMs))
             }
         case let .consensusSent(message):
+            world.record("\(nodes[index].name) sent \(Self.describe(message))")
             if case let .proposal(block) = message { consensusStats.proposed(block, atMs: world.nowMs) }
             for checker in checkers { checker.observe(.consensusSent(node: index, message: message)) }
         case let .consensusMisbehaviour(validator, reason):
             world.record("\(nodes[index].name) saw validator \(validator) misbehave: \(reason)")
+            if !topology.isByzantine(index) { consensusStats.misbehaviourReports += 1 }
+        case let .consensusIgnored(reason):
+            world.record("\(nodes[index].name) ignored: \(reason)")
         default:
             break
+        }
+    }
+}
+
+extension Simulation {
+    /// One line per consensus message in the trace (transactions are too many to list).
+    static func describe(_ message: ConsensusMessage) -> String {
+        switch message {
+        case let .proposal(block):
+            return "proposal v=\(block.view) h=\(block.height) \(block.hash) qc=\(block.justify.view) tc=\(block.timeoutCertificate?.view ?? 0) txs=\(block.transactions.count)"
+        case let .vote(vote): return "vote v=\(vote.view) \(vote.blockHash)"
+        case let .timeout(timeout): return "timeout v=\(timeout.view) qc=\(timeout.highQC.view)"
+        case .transaction: return "transaction"
+        case let .blockRequest(request): return "block-request \(request.target) above \(request.knownHeight)"
+        case let .blockResponse(response): return "block-response \(response.blocks.count) blocks"
         }
     }
 }

@@ -327,7 +327,7 @@ public final class Simulation: @unchecked Sendable {
             world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
             dhtStats.joined.insert(index)
             dhtStats.joins[index, default: 0] += 1
-        case .committed, .consensusSent, .consensusMisbehaviour:
+        case .committed, .consensusSent, .consensusMisbehaviour, .consensusIgnored:
             observeConsensus(observation, at: index)
         }
     }

@@ -139,13 +139,18 @@ public struct ConsensusCore: Sendable {
         consecutiveTimeouts += 1
         viewDeadlineMs = nowMs + timeoutLength
         if timedOutInView { return myTimeout.map { [.broadcast(.timeout($0))] } ?? [] }
+        return timeOutCurrentView(nowMs: nowMs)
+    }
+
+    /// Gives up on the current view: persist, then broadcast a signed timeout.
+    mutating func timeOutCurrentView(nowMs: UInt64) -> [Effect] {
         timedOutInView = true
         guard let me = myIndex, let key else { return [] }
         safety.highestVotedView = max(safety.highestVotedView, view)
         let signature = key.sign(TimeoutVote.signingBytes(epoch: validators.epoch, view: view, highQCView: highQC.view))
         signaturesMade += 1
         let timeout = TimeoutVote(epoch: validators.epoch, view: view, highQC: highQC,
-                                  voter: SignedBy(index: me, signature: signature))
+                                  voter: SignedBy(index: me, signature: signature), lastTC: enteredByTC)
         myTimeout = timeout
         return [.persist(safety), .broadcast(.timeout(timeout))] + receiveTimeout(timeout, from: me, nowMs: nowMs)
     }
@@ -182,7 +187,8 @@ public struct ConsensusCore: Sendable {
         guard let parent = blocks[block.parent] else {
             if wantedBlocks.count >= 64 { wantedBlocks.removeAll() }
             wantedBlocks.insert(block.parent)
-            if orphans.count >= Self.maxOrphans, let oldest = orphans.min(by: { $0.value.block.view < $1.value.block.view }) {
+            if orphans.count >= Self.maxOrphans,
+               let oldest = orphans.min(by: { ($0.value.block.view, $0.key) < ($1.value.block.view, $1.key) }) {
                 orphans[oldest.key] = nil
             }
             orphans[block.parent] = (block, sender)
@@ -259,7 +265,9 @@ public struct ConsensusCore: Sendable {
             effects += process(block.justify, nowMs: nowMs)
             effects += adoptOrphan(of: block, nowMs: nowMs)
         }
-        let stillMissing = orphans.filter { blocks[$0.key] == nil }.min { $0.value.block.view < $1.value.block.view }
+        let stillMissing = orphans.filter { blocks[$0.key] == nil }.min {
+            ($0.value.block.view, $0.key) < ($1.value.block.view, $1.key)
+        }
         if progressed, let missing = stillMissing {
             effects.append(.missingParent(missing.key, from: sender))
         }
@@ -315,17 +323,39 @@ public struct ConsensusCore: Sendable {
     }
 
     mutating func receiveTimeout(_ timeout: TimeoutVote, from sender: Int, nowMs: UInt64) -> [Effect] {
-        guard timeout.epoch == validators.epoch, timeout.voter.index == sender, timeout.view + 1 >= view,
-              timeout.view < view + config.maxViewsAhead else { return [.ignored("timeout for view \(timeout.view)")] }
-        guard timeouts[timeout.view]?[sender] == nil else { return [] }
+        guard timeout.epoch == validators.epoch, timeout.voter.index == sender else {
+            return [.ignored("timeout for epoch \(timeout.epoch)")]
+        }
+        var effects: [Effect] = []
+        // A TC the sender entered its view with pulls us up to that view, if we are behind.
+        if let tc = timeout.lastTC, tc.view >= view, tc.view < view + config.maxViewsAhead {
+            guard checked(tc) else { return [.misbehaved(validator: sender, "invalid TC in timeout")] }
+            effects += enter(view: tc.view + 1, tc: tc, nowMs: nowMs)
+        }
+        guard timeout.view + 1 >= view, timeout.view < view + config.maxViewsAhead else {
+            // A validator still in an older view: hand it our timeout (with our TC) so it can
+            // follow, as long as we have one for our current view.
+            if timeout.view + 1 < view, sender != myIndex, let mine = myTimeout {
+                return effects + [.send(.timeout(mine), to: sender)]
+            }
+            return effects + [.ignored("timeout for view \(timeout.view)")]
+        }
+        guard timeouts[timeout.view]?[sender] == nil else { return effects }
         let message = TimeoutVote.signingBytes(epoch: timeout.epoch, view: timeout.view, highQCView: timeout.highQC.view)
         signaturesChecked += 1
         guard validators.keys[sender].isValidSignature(timeout.voter.signature, for: message), verify(timeout.highQC) else {
-            return [.ignored("bad timeout")]
+            return effects + [.ignored("bad timeout")]
         }
         timeouts[timeout.view, default: [:]][sender] = timeout
-        var effects = process(timeout.highQC, nowMs: nowMs)
+        effects += process(timeout.highQC, nowMs: nowMs)
         let collected = timeouts[timeout.view]!
+        // More than f validators gave up on a later view: at least one honest one did, so join
+        // them (Bracha-style amplification). After a partition heals, the sides sit in
+        // different views with long back-off timers; this brings them to one view at once.
+        if timeout.view > view, validators.power(of: collected.keys) > validators.faultTolerance {
+            effects += enter(view: timeout.view, tc: nil, nowMs: nowMs)
+            if !timedOutInView, timeout.view == view { effects += timeOutCurrentView(nowMs: nowMs) }
+        }
         guard timeout.view >= view, validators.power(of: collected.keys) >= validators.quorumPower else { return effects }
         let tc = TimeoutCertificate(view: timeout.view, entries: collected.values.map {
             .init(signer: $0.voter, highQCView: $0.highQC.view)

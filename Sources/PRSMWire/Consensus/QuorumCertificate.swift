@@ -16,7 +16,9 @@ public struct QuorumCertificate: Hashable, Sendable {
     /// Certifies the genesis block; needs no votes.
     public static let genesis = QuorumCertificate(view: 0, blockHash: Block.genesisHash, votes: [])
 
-    public var isGenesis: Bool { view == 0 }
+    /// Only the one genesis QC: view 0, the genesis block, no votes (any other view-0 QC is
+    /// invalid, not a second genesis).
+    public var isGenesis: Bool { view == 0 && blockHash == Block.genesisHash && votes.isEmpty }
 
     public func encode(into writer: inout WireWriter) {
         writer.u64(view)
@@ -39,6 +41,7 @@ public struct QuorumCertificate: Hashable, Sendable {
     /// Distinct signers holding a quorum, every signature valid. Genesis is valid by definition.
     public func isValid(for validators: ValidatorSet) -> Bool {
         if isGenesis { return true }
+        guard view > 0 else { return false }
         let indices = votes.map(\.index)
         guard Set(indices).count == indices.count, validators.power(of: indices) >= validators.quorumPower else {
             return false
