@@ -142,16 +142,13 @@ final class SimNetwork: @unchecked Sendable {
 
     var openConnections: Int { connections.count }
 
-    /// Traffic flows only within each group from now on: a partition replaces any earlier
-    /// partition or one-way block, and a node in no group is cut off from everyone.
+    /// Traffic flows only within each group (nodes in no group form one more group). Partitions
+    /// add up until the next heal: a topology that re-splits the network heals it first.
     func partition(groups: [[Int]], nodeCount: Int) {
         var groupOf: [Int: Int] = [:]
         for (index, group) in groups.enumerated() { for node in group { groupOf[node] = index } }
-        blocked.removeAll()
         for a in 0..<nodeCount {
-            for b in 0..<nodeCount where a != b && (groupOf[a] == nil || groupOf[a] != groupOf[b]) {
-                blocked.insert([a, b])
-            }
+            for b in 0..<nodeCount where a != b && groupOf[a] != groupOf[b] { blocked.insert([a, b]) }
         }
         resetConnections { [blocked] in blocked.contains([$0.clientNode, $0.serverNode]) || blocked.contains([$0.serverNode, $0.clientNode]) }
     }
