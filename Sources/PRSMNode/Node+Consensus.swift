@@ -7,17 +7,22 @@ import NIOCore
 extension Node {
     /// Starts the replica's first view (called from `run`).
     func startConsensus() {
-        guard var replica = consensus else { return }
-        let effects = replica.start(nowMs: clock.nowMs)
-        consensus = replica
+        guard let effects = withReplica({ $0.start(nowMs: clock.nowMs) }) else { return }
         applyConsensus(effects)
+    }
+
+    /// Runs `body` on the replica in place. (Copying it out of the optional and back would copy
+    /// its mempool and caches on every message.)
+    func withReplica<Result>(_ body: (inout ConsensusReplica) -> Result) -> Result? {
+        guard consensus != nil else { return nil }
+        return body(&consensus!)
     }
 
     /// A client's transaction (local API or tests): admitted to the mempool and gossiped.
     public func submit(_ transaction: Transaction) -> ConsensusReplica.Admission {
-        guard var replica = consensus else { return .refused("this node does not run consensus") }
-        let (admission, effects) = replica.submit(transaction, gossip: true)
-        consensus = replica
+        guard let (admission, effects) = withReplica({ $0.submit(transaction, gossip: true) }) else {
+            return .refused("this node does not run consensus")
+        }
         applyConsensus(effects)
         return admission
     }
@@ -32,30 +37,47 @@ extension Node {
     }
 
     func receiveConsensus(_ message: ConsensusMessage, from inbound: Inbound, nowMs: UInt64) {
-        guard var replica = consensus else {
+        guard let effects = withReplica({ replica in
+            replica.receive(message, from: replica.core.validators.index(of: inbound.sender), nowMs: nowMs)
+        }) else {
             countDrop(.consensusRefused)
             return
         }
-        let sender = replica.core.validators.index(of: inbound.sender)
-        let effects = replica.receive(message, from: sender, nowMs: nowMs)
-        consensus = replica
         respondingTo = inbound.source
         applyConsensus(effects)
         respondingTo = nil
     }
 
     func tickConsensus(nowMs: UInt64) {
-        guard var replica = consensus else { return }
-        let effects = replica.tick(nowMs: nowMs)
-        consensus = replica
+        guard let effects = withReplica({ $0.tick(nowMs: nowMs) }) else { return }
         applyConsensus(effects)
         flushDelayedConsensus(nowMs: nowMs)
+        if let due = gossipDueMs, due <= nowMs { flushGossip() }
     }
 
     var consensusDeadlineMs: UInt64? {
         guard let replica = consensus else { return nil }
-        return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max)
+        return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max, gossipDueMs ?? .max)
     }
+
+    /// Client transactions leave in batches: when `gossipBatch` are waiting, or `gossipDelayMs`
+    /// after the first one, whichever comes first (one envelope to sign and check per batch).
+    func queueGossip(_ transaction: Transaction) {
+        pendingGossip.append(transaction)
+        if gossipDueMs == nil { gossipDueMs = clock.nowMs + Self.gossipDelayMs }
+        if pendingGossip.count >= Self.gossipBatch { flushGossip() }
+    }
+
+    func flushGossip() {
+        gossipDueMs = nil
+        guard !pendingGossip.isEmpty else { return }
+        let batch = pendingGossip
+        pendingGossip.removeAll(keepingCapacity: true)
+        sendConsensus(.transactions(batch), toValidators: nil)
+    }
+
+    static let gossipBatch = 256
+    static let gossipDelayMs: UInt64 = 5
 
     func applyConsensus(_ effects: [ConsensusReplica.Effect]) {
         reportConsensusCPU()
@@ -72,6 +94,8 @@ extension Node {
                 recordCommit(block, execution)
             case let .missingBlock(hash, validator):
                 requestBlocks(toward: hash, from: validator)
+            case let .gossip(transaction):
+                queueGossip(transaction)
             case let .respond(message):
                 guard let requester = respondingTo, let bytes = seal(.consensus(message)) else { break }
                 sendFrame(bytes, to: requester)

@@ -68,6 +68,8 @@ public actor Node {
     var reportedChecks: UInt64 = 0
     var reportedSigns: UInt64 = 0
     var delayedConsensus: [DelayedConsensusSend] = []
+    var pendingGossip: [Transaction] = []
+    var gossipDueMs: UInt64?
     /// The source of the consensus message being handled (where a sync answer goes).
     var respondingTo: PeerAddress?
     var syncRequestedMs: [Int: UInt64] = [:]

@@ -3,8 +3,8 @@ import NIOCore
 
 /// The bounded queue of sealed envelopes waiting for one peer's stream, and the sender task's
 /// wake-up. Owned by the node actor; the sender task takes frames through the actor.
-final class OutboundFrames {
-    static let maxFrames = 256
+public final class OutboundFrames {
+    public static let maxFrames = 256
     static let maxBytes = 32 * 1024 * 1024
 
     var frames = Deque<ByteBuffer>()

@@ -9,6 +9,8 @@ final class BoundsChecker: SimChecker {
     let maxSenders: Int
     let dht: DHTCore.Config
     let ownRecords: Int
+    let maxMempool = Mempool.Config().maxTransactions
+    let maxOutboundFrames: Int
     private var samples: UInt64 = 0
     private var firstViolation: String?
     private var largestPeers = 0
@@ -16,7 +18,8 @@ final class BoundsChecker: SimChecker {
     private let names: [String]
 
     init(maxPeers: Int, pipeline: ReceivePipeline.Config, peers: PeerCore.Config, dht: DHTCore.Config,
-         ownRecords: Int, names: [String]) {
+         ownRecords: Int, maxOutboundStreams: Int, names: [String]) {
+        maxOutboundFrames = maxOutboundStreams * OutboundFrames.maxFrames
         self.names = names
         self.dht = dht
         self.ownRecords = ownRecords
@@ -42,7 +45,9 @@ final class BoundsChecker: SimChecker {
                                      ("DHT lookups", sizes.dhtLookups, dht.maxLookups),
                                      ("DHT held tokens", sizes.dhtHeldTokens, dht.maxHeldTokens),
                                      // A node's own records are never evicted: at most one per put of the run.
-                                     ("DHT records", sizes.dhtRecords, dht.records.maxRecords + ownRecords)]
+                                     ("DHT records", sizes.dhtRecords, dht.records.maxRecords + ownRecords),
+                                     ("mempool", sizes.mempool, maxMempool),
+                                     ("outbound stream frames", sizes.outboundFrames, maxOutboundFrames)]
         where size > bound {
             firstViolation = "\(names[node]): \(table) table holds \(size), bound \(bound)"
         }

@@ -48,6 +48,9 @@ final class SimCPU: @unchecked Sendable {
     private let model: CostModel
     private(set) var busyUntilNs: UInt64 = 0
     private(set) var totalNs: UInt64 = 0
+    /// Signatures made and checked (for the consensus benchmark's bound).
+    private(set) var signs: UInt64 = 0
+    private(set) var verifies: UInt64 = 0
 
     init(world: SimWorld, model: CostModel) {
         self.world = world
@@ -55,6 +58,11 @@ final class SimCPU: @unchecked Sendable {
     }
 
     func charge(_ work: CPUWork) {
+        switch work {
+        case .sign: signs += 1
+        case .verify: verifies += 1
+        case .bytes: break
+        }
         let cost = model.cost(work)
         guard cost > 0 else { return }
         busyUntilNs = max(busyUntilNs, world.nowUs * 1_000) + cost

@@ -44,6 +44,8 @@ final class SimNetwork: @unchecked Sendable {
         var duplicated: UInt64 = 0
         var unreachable: UInt64 = 0
         var natFiltered: UInt64 = 0
+        /// Bytes handed to the network: datagrams and stream frames.
+        var bytes: UInt64 = 0
     }
 
     init(world: SimWorld, link: LinkModel, seed: UInt64) {
@@ -109,7 +111,9 @@ final class SimNetwork: @unchecked Sendable {
     /// Carries a frame or a close to the other end, in order, after the link's latency.
     func carry(_ signal: StreamSignal, from end: SimStreamEnd) {
         let connection = end.connection
-        let arrival = max(world.nowUs + sampleLatencyUs(), end.lastArrivalUs + 1)
+        let departUs = max(world.nowUs, end.cpu?.freeAtUs ?? 0)
+        let arrival = max(departUs + sampleLatencyUs(), end.lastArrivalUs + 1)
+        if case let .frame(frame) = signal { stats.bytes += UInt64(frame.readableBytes) }
         end.lastArrivalUs = arrival
         world.schedule(atUs: arrival) { [self] in
             guard !connection.isReset else { return }
@@ -162,6 +166,7 @@ final class SimNetwork: @unchecked Sendable {
 
     func transmit(_ bytes: ByteBuffer, from source: PeerAddress, to destination: PeerAddress, departUs: UInt64) {
         stats.sent += 1
+        stats.bytes += UInt64(bytes.readableBytes)
         guard let fromNode = nodeOfAddress[source], let toNode = nodeOfAddress[destination] else {
             stats.unreachable += 1
             world.record("net unreachable \(source)->\(destination)")

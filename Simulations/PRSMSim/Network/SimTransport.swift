@@ -33,7 +33,11 @@ final class SimTransport: DatagramTransport, StreamTransport, @unchecked Sendabl
 
     /// Accepts streams until this node crashes or the task is cancelled.
     func serve(_ handler: @escaping @Sendable (any FramedStream) async -> Void) async {
-        network.listen(localAddress, handler)
+        let cpu = cpu
+        network.listen(localAddress) { stream in
+            (stream as? SimStreamEnd)?.cpu = cpu
+            await handler(stream)
+        }
         await inbox.waitUntilClosed()
         network.unlisten(localAddress)
     }
@@ -42,6 +46,7 @@ final class SimTransport: DatagramTransport, StreamTransport, @unchecked Sendabl
         to address: PeerAddress, _ body: (any FramedStream) async throws -> Result
     ) async throws -> Result {
         let end = try network.connect(from: localAddress, to: address)
+        end.cpu = cpu
         do {
             let result = try await body(end)
             end.close()

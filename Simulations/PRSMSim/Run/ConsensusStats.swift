@@ -21,6 +21,8 @@ public final class ConsensusStats: @unchecked Sendable {
     public private(set) var committedBytes = 0
     /// Height of the highest block every honest validator committed, and when.
     public private(set) var lastFullCommitMs: UInt64 = 0
+    /// When each fully committed block was committed on the last honest validator, with its size.
+    public private(set) var fullCommits: [(atMs: UInt64, transactions: Int)] = []
 
     func committed(_ block: Block, atMs: UInt64) {
         let count = commits[block.hash, default: 0] + 1
@@ -31,6 +33,7 @@ public final class ConsensusStats: @unchecked Sendable {
         committedTransactions += block.transactions.count
         committedBytes += block.transactions.reduce(0) { $0 + $1.encodedSize }
         lastFullCommitMs = atMs
+        fullCommits.append((atMs, block.transactions.count))
         if let proposed = proposedAtMs.removeValue(forKey: block.hash) { commitLatenciesMs.append(atMs - proposed) }
         for transaction in block.transactions {
             if let at = submittedAtMs.removeValue(forKey: transaction.hash) { submitToCommitMs.append(atMs - at) }

@@ -106,7 +106,7 @@ extension Simulation {
             return "proposal v=\(block.view) h=\(block.height) \(block.hash) qc=\(block.justify.view) tc=\(block.timeoutCertificate?.view ?? 0) txs=\(block.transactions.count)"
         case let .vote(vote): return "vote v=\(vote.view) \(vote.blockHash)"
         case let .timeout(timeout): return "timeout v=\(timeout.view) qc=\(timeout.highQC.view)"
-        case .transaction: return "transaction"
+        case let .transactions(batch): return "transactions \(batch.count)"
         case let .blockRequest(request): return "block-request \(request.target) above \(request.knownHeight)"
         case let .blockResponse(response): return "block-response \(response.blocks.count) blocks"
         }

@@ -58,7 +58,7 @@ public final class Simulation: @unchecked Sendable {
         checkers = [
             ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs, names: names),
             BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers, dht: base.dht,
-                          ownRecords: topology.dht?.puts ?? 0, names: names),
+                          ownRecords: topology.dht?.puts ?? 0, maxOutboundStreams: base.maxOutboundStreams, names: names),
             LivenessChecker(),
             PersistenceChecker(names: names),
         ]
@@ -143,7 +143,7 @@ public final class Simulation: @unchecked Sendable {
             jobsRun: world.jobsRun, traceLines: world.trace.lines, traceEvents: world.trace.count,
             network: ["sent": stats.sent, "delivered": stats.delivered, "lost": stats.lost,
                       "partitioned": stats.partitioned, "duplicated": stats.duplicated, "unreachable": stats.unreachable,
-                      "nat_filtered": stats.natFiltered],
+                      "nat_filtered": stats.natFiltered, "bytes": stats.bytes],
             costs: options.costs, cpuBusyNs: cpuBusyNs, workload: workloadSummary)
     }
 
@@ -154,6 +154,10 @@ public final class Simulation: @unchecked Sendable {
         if topology.consensus != nil { summary.merge(consensusStats.summary) { $1 } }
         return summary
     }
+
+    /// Signatures checked by every incarnation of every node.
+    var verifications: UInt64 { retiredVerifications + nodes.compactMap(\.cpu).map(\.verifies).reduce(0, +) }
+    private var retiredVerifications: UInt64 = 0
 
     /// CPU time of every incarnation of every node.
     private var cpuBusyNs: UInt64 { retiredCPUNs + nodes.compactMap(\.cpu).map(\.totalNs).reduce(0, +) }
@@ -180,6 +184,7 @@ public final class Simulation: @unchecked Sendable {
         let index = sim.index
         options.observer = { [self] observation in observe(observation, at: index) }
         retiredCPUNs += sim.cpu?.totalNs ?? 0
+        retiredVerifications += sim.cpu?.verifies ?? 0
         let cpu = SimCPU(world: world, model: self.options.costs)
         sim.cpu = cpu
         options.cpu = { work in cpu.charge(work) }

@@ -28,6 +28,9 @@ public struct ConsensusReplica: Sendable {
         case committed(Block, BlockExecution)
         /// Ask validator `from` for the chain up to this block (block sync).
         case missingBlock(Digest32, from: Int)
+        /// A client's transaction, admitted here, to pass on to the other validators (the shell
+        /// batches these into one envelope).
+        case gossip(Transaction)
         /// Answer the peer whose request is being handled (a sync answer, over a stream).
         case respond(ConsensusMessage)
         case misbehaved(validator: Int, String)
@@ -83,7 +86,7 @@ public struct ConsensusReplica: Sendable {
         case let .accept(nextNonce): next = nextNonce
         }
         switch mempool.add(transaction, nextNonce: next) {
-        case .added: return (.accepted, gossip ? [.broadcast(.transaction(transaction))] : [])
+        case .added: return (.accepted, gossip ? [.gossip(transaction)] : [])
         case .duplicate: return (.duplicate, [])
         case let .refused(refusal): return (.refused("mempool: \(refusal.rawValue)"), [])
         }
@@ -93,8 +96,9 @@ public struct ConsensusReplica: Sendable {
     /// are taken from those).
     public mutating func receive(_ message: ConsensusMessage, from sender: Int?, nowMs: UInt64) -> [Effect] {
         switch message {
-        case let .transaction(transaction):
-            return submit(transaction, gossip: false).1
+        case let .transactions(transactions):
+            for transaction in transactions { _ = submit(transaction, gossip: false) }
+            return []
         case let .proposal(block):
             guard let sender else { return [.ignored("proposal from a non-validator")] }
             if let refusal = refusal(of: block, from: sender) { return [refusal] }

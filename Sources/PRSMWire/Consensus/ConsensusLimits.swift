@@ -5,6 +5,8 @@ public enum ConsensusLimits {
     public static let maxValidators = 1_024
     /// Transactions in one block (a block is also bounded by the genesis `maxBlockBytes`).
     public static let maxBlockTransactions = 20_000
+    /// Transactions in one gossip envelope.
+    public static let maxGossipBatch = 1_024
     /// Blocks in one sync response.
     public static let maxSyncBlocks = 64
     /// A sync response stops adding blocks beyond this many bytes (it travels as one frame).

@@ -4,8 +4,9 @@ public enum ConsensusMessage: Hashable, Sendable {
     case proposal(Block)
     case vote(Vote)
     case timeout(TimeoutVote)
-    /// A client transaction gossiped to validators' mempools.
-    case transaction(Transaction)
+    /// Client transactions gossiped to validators' mempools, batched: one envelope (one
+    /// signature to check) for up to `ConsensusLimits.maxGossipBatch` transactions.
+    case transactions([Transaction])
     /// Block sync: a request (datagram) and its answer (stream).
     case blockRequest(BlockRequest)
     case blockResponse(BlockResponse)
@@ -15,7 +16,7 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .proposal: return .proposal
         case .vote: return .vote
         case .timeout: return .timeout
-        case .transaction: return .transaction
+        case .transactions: return .transaction
         case .blockRequest: return .blockRequest
         case .blockResponse: return .blockResponse
         }
@@ -26,7 +27,7 @@ public enum ConsensusMessage: Hashable, Sendable {
         case let .proposal(block): block.encode(into: &writer)
         case let .vote(vote): vote.encode(into: &writer)
         case let .timeout(timeout): timeout.encode(into: &writer)
-        case let .transaction(transaction): transaction.encode(into: &writer)
+        case let .transactions(transactions): writer.array(transactions) { $1.encode(into: &$0) }
         case let .blockRequest(request): request.encode(into: &writer)
         case let .blockResponse(response): response.encode(into: &writer)
         }
@@ -37,7 +38,10 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .proposal: return .proposal(try Block.decode(from: &reader))
         case .vote: return .vote(try Vote.decode(from: &reader))
         case .timeout: return .timeout(try TimeoutVote.decode(from: &reader))
-        case .transaction: return .transaction(try Transaction.decode(from: &reader))
+        case .transaction:
+            return .transactions(try reader.array("gossiped transactions", limit: ConsensusLimits.maxGossipBatch) {
+                (r: inout WireReader) throws(WireError) in try Transaction.decode(from: &r)
+            })
         case .blockRequest: return .blockRequest(try BlockRequest.decode(from: &reader))
         case .blockResponse: return .blockResponse(try BlockResponse.decode(from: &reader))
         default: return nil

@@ -1,0 +1,41 @@
+import ArgumentParser
+import PRSMSim
+
+struct ConsensusBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consensus",
+        abstract: "BFT throughput and latency in virtual time under the CPU cost model, every signature verified.")
+
+    @Option(help: "Validator counts, comma separated.") var nodes = "4,16,64"
+    @Option(name: .customLong("tx-rate"), help: "Offered transactions per second, all clients together.")
+    var txRate: UInt64 = 4_000
+    @Option(help: "How long clients submit, in simulated milliseconds (the measured window).")
+    var duration: UInt64 = 10_000
+    @Option(name: .customLong("link-ms"), help: "One-way link delay (fixed, no jitter).") var linkMs: UInt64 = 10
+    @Option(name: .customLong("max-block"), help: "Transactions per block at most.") var maxBlock = 4_000
+    @Option(help: "Simulation seed.") var seed: UInt64 = 1
+    @Option(help: "CPU cost model file, or 'none' (the bound is then 0).") var costs = "Simulations/costs.json"
+    @OptionGroup var output: ReportOutput
+
+    func run() throws {
+        let counts = nodes.split(separator: ",").compactMap { Int($0) }
+        guard !counts.isEmpty, counts.allSatisfy({ (1...1_024).contains($0) }) else {
+            throw ValidationError("--nodes takes validator counts between 1 and 1024, e.g. 4,16,64")
+        }
+        guard txRate <= 1_000_000, (1_000...3_600_000).contains(duration), (1...10_000).contains(linkMs),
+              (1...20_000).contains(maxBlock) else {
+            throw ValidationError("--tx-rate ≤ 1000000, --duration 1000…3600000 ms, --link-ms 1…10000, --max-block 1…20000")
+        }
+        var bench = ConsensusBench()
+        bench.nodeCounts = counts
+        bench.txRate = txRate
+        bench.durationMs = duration
+        bench.linkMs = linkMs
+        bench.maxBlockTransactions = maxBlock
+        bench.seed = seed
+        if costs != "none" {
+            do { bench.costs = try CostModel.load(path: costs) } catch { throw ValidationError("cannot read \(costs)") }
+        }
+        try output.write(bench.run())
+    }
+}
