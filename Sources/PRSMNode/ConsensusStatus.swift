@@ -8,6 +8,8 @@ public struct ConsensusStatus: Codable, Sendable, Equatable {
     /// Our index in the validator set; nil for an observer.
     public let validator: Int?
     public let stateRoot: String
+    /// Transactions in the blocks this node committed since it started.
+    public let committedTransactions: UInt64
 
     enum CodingKeys: String, CodingKey {
         case view
@@ -16,5 +18,6 @@ public struct ConsensusStatus: Codable, Sendable, Equatable {
         case highQCView = "high_qc_view"
         case mempool, validator
         case stateRoot = "state_root"
+        case committedTransactions = "committed_transactions"
     }
 }

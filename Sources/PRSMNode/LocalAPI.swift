@@ -35,6 +35,44 @@ public enum LocalAPI {
             }
             return try Self.respond(await node.dhtGet(key), request, context)
         }
+        // Body: one encoded Transaction (PROTOCOL.md 15.1), signed by its sender. Token required.
+        router.post("/consensus/transactions") { request, context in
+            let limit = Transaction.overhead + Transaction.maxPayload
+            let body = try await request.body.collect(upTo: limit + 1)
+            guard body.readableBytes <= limit else {
+                throw HTTPError(.contentTooLarge, message: "a transaction is at most \(limit) bytes")
+            }
+            var reader = WireReader(body)
+            let transaction: Transaction
+            do {
+                transaction = try Transaction.decode(from: &reader)
+                try reader.finish()
+            } catch {
+                throw HTTPError(.badRequest, message: "not an encoded transaction: \(error)")
+            }
+            let admission = await node.submit(transaction)
+            var answer = TransactionResponse(hash: transaction.hash.hex, accepted: admission != .duplicate)
+            var status = HTTPResponse.Status.accepted
+            switch admission {
+            case .accepted, .duplicate: break
+            case let .refused(reason):
+                answer = TransactionResponse(hash: transaction.hash.hex, accepted: false, error: reason)
+                status = reason.hasPrefix("mempool: full") || reason.contains("does not run consensus")
+                    ? .serviceUnavailable : .unprocessableContent
+            }
+            var response = try JSONEncoder().encode(answer, from: request, context: context)
+            response.status = status
+            return response
+        }
+        router.get("/consensus/nonce/{key}") { request, context in
+            guard let bytes = try? Hex.decode(context.parameters.get("key") ?? ""), let key = try? PublicKey(bytes) else {
+                throw HTTPError(.badRequest, message: "the key is 64 hex digits (an account's public key)")
+            }
+            guard let nonce = await node.nextNonce(of: key) else {
+                throw HTTPError(.serviceUnavailable, message: "this node does not run consensus")
+            }
+            return try JSONEncoder().encode(TransactionResponse(nextNonce: nonce), from: request, context: context)
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))

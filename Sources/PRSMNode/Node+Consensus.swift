@@ -32,8 +32,15 @@ extension Node {
             ConsensusStatus(view: replica.core.view, committedHeight: replica.core.committed.height,
                             committedHash: replica.core.committed.hash.hex, highQCView: replica.core.highQC.view,
                             mempool: replica.mempool.count, validator: replica.core.myIndex,
-                            stateRoot: replica.app.executed.stateRoot.hex)
+                            stateRoot: replica.app.executed.stateRoot.hex,
+                            committedTransactions: committedTransactions)
         }
+    }
+
+    /// The nonce `sender`'s next transaction should carry: after its committed ones and after
+    /// those waiting in our mempool. Nil when this node does not run consensus.
+    public func nextNonce(of sender: PublicKey) -> UInt64? {
+        consensus.map { max($0.app.nextNonce(of: sender), $0.mempool.nonceAfterPending(of: sender) ?? 0) }
     }
 
     func receiveConsensus(_ message: ConsensusMessage, from inbound: Inbound, nowMs: UInt64) {
@@ -168,6 +175,15 @@ extension Node {
         writer.u64(safety.lockedView)
         var batch = StoreBatch()
         batch.put(.consensus, Self.safetyKey, writer.bytesWritten)
+        // The lock may point at blocks not yet committed: keep them and the highest QC with it.
+        if let replica = consensus {
+            var qc = WireWriter()
+            replica.core.highQC.encode(into: &qc)
+            batch.put(.consensus, Self.highQCKey, qc.bytesWritten)
+            var branch = WireWriter()
+            branch.array(replica.core.uncommittedBranch) { $1.encode(into: &$0) }
+            batch.put(.consensus, Self.branchKey, branch.bytesWritten)
+        }
         do {
             try store.apply(batch)
             try store.sync()
@@ -176,6 +192,39 @@ extension Node {
             storeErrors += 1
             logger.error("cannot save the consensus safety state; not voting", metadata: ["error": "\(error)"])
             return false
+        }
+    }
+
+    /// Replays the stored chain into a fresh replica (called once, before `run`).
+    static func restoreChain(_ replica: inout ConsensusReplica, from store: any Store, logger: Logger) {
+        var chain: [Block] = []
+        do {
+            for entry in try store.scan(.blocks) {
+                var reader = WireReader(bytes: entry.value)
+                // A damaged entry ends the replay there: later blocks come from peers by sync.
+                guard let block = try? Block.decode(from: &reader) else { break }
+                chain.append(block)
+            }
+        } catch {
+            logger.error("cannot read stored blocks; syncing from peers", metadata: ["error": "\(error)"])
+        }
+        func decode<Value>(_ key: [UInt8], _ read: (inout WireReader) throws(WireError) -> Value) -> Value? {
+            guard let bytes = try? store.get(.consensus, key) else { return nil }
+            var reader = WireReader(bytes: bytes)
+            return try? read(&reader)
+        }
+        let highQC = decode(highQCKey) { (r: inout WireReader) throws(WireError) in try QuorumCertificate.decode(from: &r) }
+        let branch = decode(branchKey) { (r: inout WireReader) throws(WireError) in
+            try r.array("branch", limit: ConsensusLimits.maxSyncBlocks) { (b: inout WireReader) throws(WireError) in
+                try Block.decode(from: &b)
+            }
+        } ?? []
+        let replayed = replica.restore(committed: chain, branch: branch, highQC: highQC)
+        if replayed > 0 {
+            logger.info("consensus state restored", metadata: [
+                "blocks": "\(replayed)", "height": "\(replica.core.committed.height)",
+                "state_root": "\(replica.app.executed.stateRoot.hex)",
+            ])
         }
     }
 
@@ -189,7 +238,19 @@ extension Node {
     }
 
     private func recordCommit(_ block: Block, _ execution: BlockExecution) {
+        if let store {
+            // Not synced here: a crash may lose the newest blocks, which peers then send again.
+            var writer = WireWriter()
+            block.encode(into: &writer)
+            var batch = StoreBatch()
+            batch.put(.blocks, withUnsafeBytes(of: block.height.bigEndian, Array.init), writer.bytesWritten)
+            do { try store.apply(batch) } catch {
+                storeErrors += 1
+                logger.warning("committed block not saved", metadata: ["height": "\(block.height)", "error": "\(error)"])
+            }
+        }
         options.observer?(.committed(block, stateRoot: execution.stateRoot))
+        committedTransactions += UInt64(block.transactions.count)
         eventSink.yield(.blockCommitted(height: block.height, hash: block.hash, transactions: block.transactions.count,
                                         stateRoot: execution.stateRoot))
         metrics.countCommitted(transactions: block.transactions.count)
@@ -209,4 +270,6 @@ extension Node {
     }
 
     static let safetyKey = Array("safety".utf8)
+    static let highQCKey = Array("high-qc".utf8)
+    static let branchKey = Array("branch".utf8)
 }

@@ -69,6 +69,7 @@ public actor Node {
     var reportedSigns: UInt64 = 0
     var delayedConsensus: [DelayedConsensusSend] = []
     var pendingGossip: [Transaction] = []
+    var committedTransactions: UInt64 = 0
     var gossipDueMs: UInt64?
     /// The source of the consensus message being handled (where a sync answer goes).
     var respondingTo: PeerAddress?
@@ -135,10 +136,13 @@ public actor Node {
         (streamStarts, streamStartsSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         if let consensusOptions = options.consensus {
             let validators = ValidatorSet(epoch: 0, validators: options.genesis.validators)
-            consensus = ConsensusReplica(
+            var replica = ConsensusReplica(
                 config: consensusOptions.replica, networkID: options.genesis.networkID, validators: validators,
                 key: consensusOptions.validatorKey, app: consensusOptions.makeApplication(),
                 safety: store.map(Self.loadSafety) ?? .init())
+            if let store { Self.restoreChain(&replica, from: store, logger: logger) }
+            committedTransactions = 0
+            consensus = replica
         }
     }
 
@@ -264,7 +268,8 @@ public actor Node {
             listenAddresses: [transport.localAddress.description],
             // The wall clock can step back (NTP): never underflow.
             uptimeSeconds: now > startedMs ? (now - startedMs) / 1000 : 0, peersKnown: peers.peerCount,
-            accepted: counters.accepted, drops: counters.byReason, dht: options.joinDHT ? dhtStatus() : nil)
+            accepted: counters.accepted, drops: counters.byReason, dht: options.joinDHT ? dhtStatus() : nil,
+            consensus: consensusStatus)
     }
 
     public var dropCounters: DropCounters { counters }

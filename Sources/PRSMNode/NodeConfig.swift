@@ -21,6 +21,14 @@ public struct NodeConfig: Sendable, Equatable {
     public var maxRecords = 20_000
     public var maxRecordBytes = 16 << 20
     public var maxRecordsPerPeer = 256
+    /// Runs the consensus engine (the `[consensus]` section is present).
+    public var consensusEnabled = false
+    /// Votes with this node's identity key, which must be a genesis validator.
+    public var consensusValidator = false
+    /// Where each validator's node listens: "<public key hex>@<host:port>".
+    public var consensusPeers: [String] = []
+    public var baseViewTimeoutMs: UInt64 = 1_000
+    public var maxViewTimeoutMs: UInt64 = 30_000
 
     public init() {}
 
@@ -68,6 +76,16 @@ public struct NodeConfig: Sendable, Equatable {
         # trace, debug, info, notice, warning, error, critical
         level = "info"
 
+        # Uncomment to run the consensus engine (validators, and observers that follow the chain).
+        # [consensus]
+        # Vote with this node's key; it must be one of the genesis validators.
+        # validator = false
+        # Every validator's node: "<public key hex>@<host:port>" (UDP for votes, TCP for blocks).
+        # peers = []
+        # First view timeout, doubling per consecutive timeout up to the maximum.
+        # base_view_timeout_ms = 1000
+        # max_view_timeout_ms = 30000
+
         """
 
     struct FileForm: Decodable {
@@ -85,6 +103,13 @@ public struct NodeConfig: Sendable, Equatable {
             var max_replay_senders: Int?
         }
         struct Log: Decodable { var level: String? }
+        struct Consensus: Decodable {
+            var validator: Bool?
+            var peers: [String]?
+            var base_view_timeout_ms: Int?
+            var max_view_timeout_ms: Int?
+        }
+        var consensus: Consensus?
         struct DHT: Decodable {
             var bootstrap: [String]?
             var k: Int?
@@ -106,6 +131,7 @@ public struct NodeConfig: Sendable, Equatable {
                    "replay_tolerance_ms", "max_replay_senders"],
         "log": ["level"],
         "dht": ["bootstrap", "k", "max_records", "max_record_bytes", "max_records_per_peer"],
+        "consensus": ["validator", "peers", "base_view_timeout_ms", "max_view_timeout_ms"],
     ]
 
     public static func parse(_ text: String, path: String) throws(NodeError) -> NodeConfig {
@@ -149,6 +175,15 @@ public struct NodeConfig: Sendable, Equatable {
         config.maxRecords = form.dht?.max_records ?? config.maxRecords
         config.maxRecordBytes = form.dht?.max_record_bytes ?? config.maxRecordBytes
         config.maxRecordsPerPeer = form.dht?.max_records_per_peer ?? config.maxRecordsPerPeer
+        if let consensus = form.consensus {
+            config.consensusEnabled = true
+            config.consensusValidator = consensus.validator ?? false
+            config.consensusPeers = consensus.peers ?? []
+            config.baseViewTimeoutMs = try unsigned(consensus.base_view_timeout_ms, "base_view_timeout_ms",
+                                                    or: config.baseViewTimeoutMs)
+            config.maxViewTimeoutMs = try unsigned(consensus.max_view_timeout_ms, "max_view_timeout_ms",
+                                                   or: config.maxViewTimeoutMs)
+        }
         try config.validate(path: path)
         return config
     }
@@ -175,6 +210,12 @@ public struct NodeConfig: Sendable, Equatable {
         let records = [("max_records", maxRecords), ("max_record_bytes", maxRecordBytes),
                        ("max_records_per_peer", maxRecordsPerPeer)]
         for (key, value) in records where value <= 0 { throw .badConfig(path, "dht.\(key) must be > 0") }
+        for peer in consensusPeers {
+            do { _ = try Self.parseConsensusPeer(peer) } catch { throw .badConfig(path, "consensus.peers: \(error)") }
+        }
+        guard baseViewTimeoutMs >= 10, maxViewTimeoutMs >= baseViewTimeoutMs else {
+            throw .badConfig(path, "consensus.base_view_timeout_ms must be ≥ 10 and ≤ max_view_timeout_ms")
+        }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else { throw .badConfig(path, "log.level must be one of \(levels)") }
     }
@@ -192,6 +233,36 @@ public struct NodeConfig: Sendable, Equatable {
 
     /// Bootstrap addresses, parsed (validated when the file was read).
     public var bootstrapAddresses: [PeerAddress] { bootstrap.compactMap { try? PeerAddress(parsing: $0) } }
+
+    /// "<public key hex>@<host:port>" → the validator's key and its node's address.
+    public static func parseConsensusPeer(_ text: String) throws(NodeError) -> (PublicKey, PeerAddress) {
+        let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let bytes = try? Hex.decode(parts[0]), let key = try? PublicKey(bytes) else {
+            throw .badConfig("consensus.peers", "'\(text)' is not <64 hex digits of a public key>@<host:port>")
+        }
+        do { return (key, try PeerAddress(parsing: parts[1])) } catch {
+            throw .badConfig("consensus.peers", "'\(text)': \(error)")
+        }
+    }
+
+    /// The consensus engine settings for `genesis`, or nil without a `[consensus]` section.
+    /// Fails when this node is to vote but its key is not a genesis validator.
+    public func consensusOptions(identity: SigningKey, genesis: Genesis) throws(NodeError) -> ConsensusOptions? {
+        guard consensusEnabled else { return nil }
+        if consensusValidator, !genesis.validators.contains(where: { $0.publicKey == identity.publicKey }) {
+            throw .badConfig("consensus.validator", "this node's key \(identity.publicKey.hex.prefix(16))… is not a validator of \(genesis.name)")
+        }
+        var book: [PublicKey: [PeerAddress]] = [:]
+        for peer in consensusPeers {
+            let (key, address) = try Self.parseConsensusPeer(peer)
+            book[key, default: []].append(address)
+        }
+        var options = ConsensusOptions(validatorKey: consensusValidator ? identity : nil,
+                                       validatorAddresses: genesis.validators.map { book[$0.publicKey] ?? [] })
+        options.replica.core.baseViewTimeoutMs = baseViewTimeoutMs
+        options.replica.core.maxViewTimeoutMs = maxViewTimeoutMs
+        return options
+    }
 
     /// The admission settings this configuration implies for a network.
     public func pipelineConfig(networkID: Digest32) -> ReceivePipeline.Config {

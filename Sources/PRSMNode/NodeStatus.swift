@@ -11,10 +11,11 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var accepted: UInt64
     public var drops: [String: UInt64]
     public var dht: DHTStatus?
+    public var consensus: ConsensusStatus?
 
     enum CodingKeys: String, CodingKey {
         case nodeID = "node_id", publicKey = "public_key", version, network, networkID = "network_id"
         case listenAddresses = "listen_addresses", uptimeSeconds = "uptime_seconds", peersKnown = "peers_known"
-        case accepted, drops, dht
+        case accepted, drops, dht, consensus
     }
 }

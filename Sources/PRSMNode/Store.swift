@@ -24,6 +24,8 @@ public struct StoreTable: Hashable, Sendable, CustomStringConvertible {
     public static let peers = StoreTable("peers")
     /// The consensus engine's safety state (highest voted view, locked view).
     public static let consensus = StoreTable("consensus")
+    /// Committed blocks by height (8 bytes, big-endian): replayed into the application at start.
+    public static let blocks = StoreTable("blocks")
 }
 
 public struct StoreEntry: Equatable, Sendable {

@@ -6,6 +6,9 @@ public enum Devnet {
     public static let initialBalance: UInt64 = 1_000_000 * 100_000_000  // 1,000,000 FTNS each
     public static let validatorPower: UInt64 = 100
 
+    /// Where devnet validator `index` listens (UDP and TCP): its own 127.0.(10+index).1.
+    public static func validatorAddress(_ index: Int) -> String { "127.0.\(10 + index).1:7700" }
+
     public static func validatorKey(_ index: Int) -> SigningKey {
         try! SigningKey(seed: Blake2b.hash256(Array("prsm-devnet-validator-\(index)".utf8)).bytes)
     }

@@ -81,6 +81,10 @@ struct LocalAPIClient {
     }
 
     func call(_ path: String, method: String, body: Data?) async throws -> DHTResponse {
+        try await call(path, method: method, body: body, as: DHTResponse.self)
+    }
+
+    func call<Answer: Decodable>(_ path: String, method: String, body: Data?, as: Answer.Type) async throws -> Answer {
         guard let url = URL(string: "http://\(address)\(path)") else { throw Failure("bad API address \(address)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -94,7 +98,7 @@ struct LocalAPIClient {
         } catch {
             throw Failure(NodeError.apiUnavailable("\(address): \(error.localizedDescription)").description)
         }
-        do { return try JSONDecoder().decode(DHTResponse.self, from: data) } catch {
+        do { return try JSONDecoder().decode(Answer.self, from: data) } catch {
             throw Failure("unexpected answer from the local API: \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
     }

@@ -12,11 +12,21 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Genesis JSON file of the network to join (default: the built-in devnet).")
     var genesis: String?
 
+    @Option(name: .customLong("devnet-validator"),
+            help: "Become devnet validator N (0-3): its public test key, its address 127.0.(10+N).1:7700, and a [consensus] section naming all four. Local testing only.")
+    var devnetValidator: Int?
+
     func run() throws {
         let path = directory.dataDir ?? DataDirectory.defaultPath
         let genesis = try loadGenesis()
+        if let devnetValidator {
+            guard self.genesis == nil, (0..<Devnet.validatorCount).contains(devnetValidator) else {
+                throw ValidationError("--devnet-validator takes 0…\(Devnet.validatorCount - 1), with the built-in devnet genesis")
+            }
+        }
         do {
-            let dir = try DataDirectory.initialize(at: path, genesis: genesis, identity: .generate())
+            let identity = devnetValidator.map(Devnet.validatorKey) ?? .generate()
+            let dir = try DataDirectory.initialize(at: path, genesis: genesis, identity: identity)
             let key = try dir.loadIdentity()
             print("initialised \(path)")
             print("  node id:    \(key.nodeID.hex)")
@@ -26,6 +36,35 @@ struct InitCommand: ParsableCommand {
             print("next: prsm-node run --data-dir \(path)")
         } catch {
             throw Failure(error.description)
+        }
+        if let devnetValidator {
+            try writeDevnetConfig(DataDirectory(path: path), validator: devnetValidator)
+            print("  devnet validator \(devnetValidator) at \(Devnet.validatorAddress(devnetValidator))")
+        }
+    }
+
+    /// A config for devnet validator `index`: its fixed address, an ephemeral local API port, and
+    /// every devnet validator as a consensus peer.
+    func writeDevnetConfig(_ dir: DataDirectory, validator index: Int) throws {
+        let peers = (0..<Devnet.validatorCount).map { "\"\(Devnet.validatorKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
+        let text = NodeConfig.template
+            .replacingOccurrences(of: "listen = \"0.0.0.0:7700\"", with: "listen = \"\(Devnet.validatorAddress(index))\"")
+            .replacingOccurrences(of: "roles = [\"client\"]", with: "roles = [\"validator\"]")
+            .replacingOccurrences(of: "listen = \"127.0.0.1:7701\"", with: "listen = \"127.0.0.1:0\"")
+            .replacingOccurrences(of: "bootstrap = []", with: "bootstrap = [\"\(Devnet.validatorAddress(0))\"]")
+            + """
+
+            [consensus]
+            validator = true
+            peers = [
+              \(peers.joined(separator: ",\n  "))
+            ]
+            base_view_timeout_ms = 1000
+            max_view_timeout_ms = 10000
+
+            """
+        do { try text.write(toFile: dir.configPath, atomically: true, encoding: .utf8) } catch {
+            throw Failure("cannot write \(dir.configPath): \(error.localizedDescription)")
         }
     }
 

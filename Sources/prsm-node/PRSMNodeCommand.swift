@@ -6,7 +6,8 @@ struct PRSMNodeCommand: AsyncParsableCommand {
         commandName: "prsm-node",
         abstract: "Run a PRSM peer-to-peer node.",
         version: "0.1.0",
-        subcommands: [InitCommand.self, RunCommand.self, PingCommand.self, StatusCommand.self, DHTCommand.self])
+        subcommands: [InitCommand.self, RunCommand.self, PingCommand.self, StatusCommand.self, DHTCommand.self,
+                      TxCommand.self])
 }
 
 /// Options shared by the subcommands that use a data directory.

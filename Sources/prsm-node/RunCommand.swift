@@ -59,9 +59,14 @@ struct RunCommand: AsyncParsableCommand {
         options.peers.roles = (try? Roles(names: config.roles)) ?? [.client]
         options.dht = config.dhtConfig
         options.bootstrap = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
+        do { options.consensus = try config.consensusOptions(identity: identity, genesis: genesis) } catch {
+            throw Failure(error.description)
+        }
+        // Blocks and other large messages travel over TCP on the same port as UDP.
+        let streams = options.consensus == nil ? nil : try await TCPStreamTransport.listen(transport.localAddress)
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor, store: store)
+                        executor: MultiThreadedEventLoopGroup.singleton.any().executor, store: store, streams: streams)
         let api = try LocalAPI.makeApplication(
             node: node, registry: registry, token: token, listen: apiAddress, logger: Logger(label: "prsm.api"),
             onRunning: { bound in
@@ -71,10 +76,13 @@ struct RunCommand: AsyncParsableCommand {
                 logger.info("local API listening", metadata: ["api.address": "\(bound)"])
             })
         print("prsm-node \(NodeVersion.software) node \(identity.nodeID.hex) network \(genesis.name) "
-              + "listening on udp://\(transport.localAddress)")
+              + "listening on udp://\(transport.localAddress)"
+              + (streams.map { " tcp://\($0.localAddress)" } ?? "")
+              + (options.consensus.map { $0.validatorKey == nil ? " (consensus observer)" : " (validator)" } ?? ""))
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: NodeService(node: node, transport: transport)), .init(service: api)],
+                services: [.init(service: NodeService(node: node, transport: transport, streams: streams)),
+                           .init(service: api)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         withExtendedLifetime(lock) {}
@@ -90,12 +98,14 @@ struct RunCommand: AsyncParsableCommand {
 struct NodeService: Service {
     let node: Node
     let transport: UDPTransport
+    let streams: TCPStreamTransport?
 
     func run() async throws {
         await withGracefulShutdownHandler {
             await node.run()
         } onGracefulShutdown: {
             transport.shutdown()
+            if let streams { Task { await streams.close() } }
         }
     }
 }

@@ -48,6 +48,12 @@ struct StatusCommand: AsyncParsableCommand {
             print("dht:        \(dht.joinState), \(dht.contacts) contacts, \(dht.records) records, \(dht.mode) mode")
             if let error = dht.lastJoinError { print("dht error:  \(error)") }
         }
+        if let consensus = status.consensus {
+            let role = consensus.validator.map { "validator \($0)" } ?? "observer"
+            print("consensus:  \(role), view \(consensus.view), committed height \(consensus.committedHeight) "
+                  + "(\(consensus.committedTransactions) transactions), mempool \(consensus.mempool)")
+            print("state root: \(consensus.stateRoot)")
+        }
         let drops = status.drops.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         print("dropped:    \(drops.isEmpty ? "none" : drops.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }

@@ -68,11 +68,13 @@ struct ConsensusCodecTests {
         .consensus(.timeout(TimeoutVote(epoch: epoch, view: 41, highQC: bigQC,
                                         voter: SignedBy(index: 63, signature: Fixture.key(63).sign(
                                             TimeoutVote.signingBytes(epoch: epoch, view: 41, highQCView: 40)))))),
-        .consensus(.transaction(transactions[0])),
-        .consensus(.transaction(transactions[1])),
+        .consensus(.transactions([transactions[0]])),
+        .consensus(.transactions([transactions[1]])),
         .consensus(.proposal(Block(epoch: 0, view: 1, height: 1, parent: Block.genesisHash, justify: .genesis,
                                    timeoutCertificate: nil, proposer: 1, transactions: []))),
         .consensus(.proposal(blockWithTC)),
+        .consensus(.transactions(transactions)),    // a batch of 3, in order
+        .consensus(.transactions([])),              // an empty batch: just the count
     ]
 
     /// Big-endian bytes, written independently of `WireWriter`.
@@ -96,7 +98,8 @@ struct ConsensusCodecTests {
         #expect(Message.consensus(.proposal(Self.blockWithTC)).kind.rawValue == 0x0201)
         #expect(Message.consensus(.timeout(TimeoutVote(epoch: 0, view: 1, highQC: .genesis,
                                                        voter: Self.smallVote.voter))).kind.rawValue == 0x0203)
-        #expect(Message.consensus(.transaction(Self.transactions[0])).kind.rawValue == 0x0204)
+        #expect(Message.consensus(.transactions([Self.transactions[0]])).kind.rawValue == 0x0204)
+        #expect(Message.consensus(.transactions([])).kind.rawValue == 0x0204)
         #expect(Array(MessageKind.allCases.filter { $0.rawValue >> 8 == 0x02 }.map(\.rawValue).prefix(4)) == Array(0x0201...0x0204))
         #expect(MessageKind(rawValue: 0x0200) == nil)
     }
@@ -136,15 +139,47 @@ struct ConsensusCodecTests {
         #expect(Array(vote[48..<50]) == [0, 2])                       // signer index u16
         #expect(Array(vote[50...]) == Self.smallVote.voter.signature.bytes)
 
+        // A single-transaction batch: count 1 (u32), then the transaction (15.1) at offset 4.
         let tx = Self.transactions[0]
-        let payload = encoded(.consensus(.transaction(tx)))
-        #expect(payload.count == Transaction.overhead + tx.payload.count && payload.count == tx.encodedSize)
-        #expect(Array(payload[0..<32]) == tx.sender.bytes)
-        #expect(Array(payload[32..<40]) == Self.be(UInt64(1)))
-        #expect(Array(payload[40..<44]) == Self.be(UInt32(tx.payload.count)))
-        #expect(Array(payload[44..<(44 + tx.payload.count)]) == tx.payload)
-        #expect(Array(payload[(44 + tx.payload.count)...]) == tx.signature.bytes)
-        #expect(tx.hash == Blake2b.hash256(payload))
+        let payload = encoded(.consensus(.transactions([tx])))
+        #expect(payload.count == 4 + Transaction.overhead + tx.payload.count && payload.count == 4 + tx.encodedSize)
+        #expect(Array(payload[0..<4]) == [0, 0, 0, 1])                  // batch count
+        #expect(Array(payload[4..<36]) == tx.sender.bytes)
+        #expect(Array(payload[36..<44]) == Self.be(UInt64(1)))
+        #expect(Array(payload[44..<48]) == Self.be(UInt32(tx.payload.count)))
+        #expect(Array(payload[48..<(48 + tx.payload.count)]) == tx.payload)
+        #expect(Array(payload[(48 + tx.payload.count)...]) == tx.signature.bytes)
+        #expect(tx.hash == Blake2b.hash256(Array(payload[4...])))
+    }
+
+    @Test func aBatchIsACountThenTheTransactionsBackToBackInOrder() throws {
+        let batch = Message.consensus(.transactions(Self.transactions))
+        let payload = encoded(batch)
+        #expect(payload.count == 4 + Self.transactions.map(\.encodedSize).reduce(0, +))
+        #expect(payload.count == 4 + 3 * 108 + 17 + 0 + 300)
+        #expect(Array(payload[0..<4]) == [0, 0, 0, 3])
+        var at = 4
+        for tx in Self.transactions {
+            #expect(Blake2b.hash256(Array(payload[at..<(at + tx.encodedSize)])) == tx.hash)
+            at += tx.encodedSize
+        }
+        #expect(at == payload.count)
+        guard case let .consensus(.transactions(decoded)) = try Message.decode(kind: 0x0204, payload: batch.encodePayload())
+        else { Issue.record("not a transaction batch"); return }
+        #expect(decoded == Self.transactions)
+        #expect(decoded.map(\.hash) == Self.transactions.map(\.hash))
+        // Order is part of the encoding: the reversed batch is different bytes and decodes reversed.
+        let reversed = Message.consensus(.transactions(Self.transactions.reversed()))
+        #expect(encoded(reversed) != payload)
+        #expect(try Message.decode(kind: 0x0204, payload: reversed.encodePayload()) == reversed)
+    }
+
+    @Test func anEmptyBatchIsFourZeroBytesAndRoundTrips() throws {
+        let empty = Message.consensus(.transactions([]))
+        #expect(encoded(empty) == [0, 0, 0, 0])
+        #expect(try Message.decode(kind: 0x0204, payload: empty.encodePayload()) == empty)
+        #expect(decodeError(0x0204, [])?.category == .truncated)
+        #expect(decodeError(0x0204, [0, 0, 0])?.category == .truncated)
     }
 
     @Test func blockLayoutFollowsTheDocumentedFieldOrder() {
@@ -231,14 +266,16 @@ struct ConsensusCodecTests {
         let tx = Self.transactions[0]
         #expect(tx.isValidSignature(networkID: Fixture.network))
         #expect(!tx.isValidSignature(networkID: Fixture.otherNetwork))
-        let payload = encoded(.consensus(.transaction(tx)))
+        let payload = encoded(.consensus(.transactions([tx])))
         #expect(Transaction.signingBytes(networkID: Fixture.network, sender: tx.sender, nonce: 1, payload: tx.payload)
                 == Array("prsm-tx".utf8) + Fixture.network.bytes + tx.sender.bytes + Self.be(UInt64(1))
                 + Self.be(UInt32(tx.payload.count)) + tx.payload)
-        for index in [44, 44 + tx.payload.count - 1, 35] {   // first and last payload byte, a nonce byte
-            guard case let .consensus(.transaction(tampered)) = try Message.decode(
-                kind: 0x0204, payload: flipped(ByteBuffer(bytes: payload), at: index)) else {
-                Issue.record("not a transaction")
+        // The transaction starts after the 4-byte batch count.
+        for index in [48, 48 + tx.payload.count - 1, 39] {   // first and last payload byte, a nonce byte
+            guard case let .consensus(.transactions(batch)) = try Message.decode(
+                kind: 0x0204, payload: flipped(ByteBuffer(bytes: payload), at: index)),
+                batch.count == 1, let tampered = batch.first else {
+                Issue.record("not a one-transaction batch")
                 continue
             }
             #expect(tampered != tx)
@@ -305,7 +342,7 @@ struct ConsensusCodecTests {
 
     // MARK: rejections
 
-    @Test(arguments: [0, 1, 3, 5, 6])
+    @Test(arguments: [0, 1, 3, 5, 6, 7, 8])
     func everyProperPrefixIsTruncated(sample: Int) {
         let message = Self.samples[sample]
         let payload = encoded(message)
@@ -412,18 +449,33 @@ struct ConsensusCodecTests {
         #expect(decodeError(0x0201, block) == .overLimit("block transactions", length: 20_001, limit: 20_000))
         block.replaceSubrange((block.count - 4)..., with: Self.be(UInt32(20_000)))
         #expect(decodeError(0x0201, block)?.category == .truncated)
+
+        // Gossip batches: the count is the payload's first 4 bytes.
+        #expect(ConsensusLimits.maxGossipBatch == 1_024)
+        #expect(decodeError(0x0204, Self.be(UInt32(1_025)))
+                == .overLimit("gossiped transactions", length: 1_025, limit: 1_024))
+        #expect(decodeError(0x0204, Self.be(UInt32.max))
+                == .overLimit("gossiped transactions", length: 0xffff_ffff, limit: 1_024))
+        // The count is judged before any transaction is read: valid transactions after it change nothing.
+        var batchLiar = encoded(.consensus(.transactions(Self.transactions)))
+        batchLiar.replaceSubrange(0..<4, with: Self.be(UInt32(1_025)))
+        #expect(decodeError(0x0204, batchLiar) == .overLimit("gossiped transactions", length: 1_025, limit: 1_024))
+        #expect(decodeError(0x0204, Self.be(UInt32(1_024)))?.category == .truncated)
     }
 
     @Test func transactionPayloadOverFourKiBIsOverLimit() throws {
         #expect(Transaction.maxPayload == 4_096 && Transaction.overhead == 108)
         let full = Self.transaction(2, nonce: 0, payload: [UInt8](repeating: 0x5a, count: 4_096))
-        #expect(try Message.decode(kind: 0x0204, payload: Message.consensus(.transaction(full)).encodePayload())
-                == .consensus(.transaction(full)))
+        #expect(try Message.decode(kind: 0x0204, payload: Message.consensus(.transactions([full])).encodePayload())
+                == .consensus(.transactions([full])))
         let over = Self.transaction(2, nonce: 0, payload: [UInt8](repeating: 0x5a, count: 4_097))
-        #expect(decodeError(0x0204, encoded(.consensus(.transaction(over))))
+        #expect(decodeError(0x0204, encoded(.consensus(.transactions([over]))))
                 == .overLimit("transaction payload", length: 4_097, limit: 4_096))
-        var liar = encoded(.consensus(.transaction(Self.transactions[1])))
-        liar.replaceSubrange(40..<44, with: [0xff, 0xff, 0xff, 0xff])
+        // Anywhere in a batch.
+        #expect(decodeError(0x0204, encoded(.consensus(.transactions([Self.transactions[0], over, full]))))
+                == .overLimit("transaction payload", length: 4_097, limit: 4_096))
+        var liar = encoded(.consensus(.transactions([Self.transactions[1]])))
+        liar.replaceSubrange(44..<48, with: [0xff, 0xff, 0xff, 0xff])     // after the batch count (4), sender, nonce
         #expect(decodeError(0x0204, liar) == .overLimit("transaction payload", length: 0xffff_ffff, limit: 4_096))
         // Inside a block, too.
         let block = Block(epoch: 0, view: 1, height: 1, parent: Block.genesisHash, justify: .genesis,
@@ -494,13 +546,29 @@ struct ConsensusCodecTests {
         #expect(quorumVotes(19) == 13 && quorumVotes(20) == 14)
     }
 
-    @Test func transactionsUpToNineHundredThirtySevenPayloadBytesFitADatagram() {
+    @Test func aSingleTransactionBatchUpToNineHundredThirtyThreePayloadBytesFitsADatagram() {
         func size(_ count: Int) -> Int {
-            Fixture.seal(.consensus(.transaction(Self.transaction(0, nonce: 0, payload: [UInt8](repeating: 1, count: count)))))
+            Fixture.seal(.consensus(.transactions([Self.transaction(0, nonce: 0, payload: [UInt8](repeating: 1, count: count))])))
                 .readableBytes
         }
-        #expect(size(937) == 1_200)
-        #expect(size(938) > Envelope.maxDatagramSize)
-        #expect(size(Transaction.maxPayload) == 155 + 108 + 4_096)
+        #expect(Envelope.maxDatagramSize == 1_200)
+        #expect(size(933) == 155 + 4 + 108 + 933 && size(933) == 1_200)
+        #expect(size(934) == 1_201 && size(934) > Envelope.maxDatagramSize)
+        #expect(size(Transaction.maxPayload) == 155 + 4 + 108 + 4_096 && size(Transaction.maxPayload) == 4_363)
+        let largest = Self.transaction(0, nonce: 0, payload: [UInt8](repeating: 1, count: 933))
+        let buffer = Fixture.seal(.consensus(.transactions([largest])))
+        #expect(Receiver().verdict(buffer) == .accepted(.consensus(.transactions([largest])), sender: Fixture.keyA.publicKey))
+        #expect(Receiver().verdict(Fixture.seal(.consensus(.transactions([
+            Self.transaction(0, nonce: 0, payload: [UInt8](repeating: 1, count: 934))])))) == .dropped(.tooLarge))
+    }
+
+    @Test func batchEnvelopeSizes() {
+        func size(_ batch: [Transaction]) -> Int { Fixture.seal(.consensus(.transactions(batch))).readableBytes }
+        #expect(size([]) == 159)
+        // Empty-payload transactions (108 bytes each): 9 fit a datagram (1,131 bytes), 10 do not (1,239).
+        let empties = (0..<10).map { Self.transaction(0, nonce: UInt64($0), payload: []) }
+        #expect(size(Array(empties.prefix(9))) == 1_131)
+        #expect(size(empties) == 1_239 && size(empties) > Envelope.maxDatagramSize)
+        #expect(size(Self.transactions) == 159 + 3 * 108 + 17 + 300)
     }
 }

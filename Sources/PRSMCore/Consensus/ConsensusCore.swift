@@ -95,6 +95,29 @@ public struct ConsensusCore: Sendable {
     }
 
     public var blockCount: Int { blocks.count }
+
+    /// Blocks above the committed one on the branch of the highest QC (what a restart needs
+    /// besides the committed chain: the lock may point into it).
+    public var uncommittedBranch: [Block] {
+        var branch: [Block] = []
+        var cursor = blocks[highQC.blockHash]
+        while let block = cursor, block.height > committed.height {
+            branch.append(block)
+            cursor = blocks[block.parent]
+        }
+        return branch.reversed()
+    }
+
+    /// After a restart: the committed chain's tail (ascending, ending at the committed block),
+    /// the uncommitted branch and the highest QC, as stored. Certificates are checked again.
+    public mutating func restore(committedTail: [Block], branch: [Block], highQC stored: QuorumCertificate?) {
+        guard let last = committedTail.last else { return }
+        for block in committedTail + branch { blocks[block.hash] = block }
+        committed = last
+        if let stored, stored.view > highQC.view, blocks[stored.blockHash] != nil, verify(stored) { highQC = stored }
+        else if let tip = branch.last, verify(tip.justify), tip.justify.view > highQC.view { highQC = tip.justify }
+        else if last.justify.view > highQC.view { highQC = last.justify }
+    }
     public func block(_ hash: Digest32) -> Block? { blocks[hash] }
 
     // MARK: Inputs
@@ -110,9 +133,12 @@ public struct ConsensusCore: Sendable {
                                  nowMs: UInt64) -> [Effect] {
         guard let me = myIndex, validators.leader(of: view) == me, proposalsSeen[view] == nil else { return [] }
         guard let parent = blocks[highQC.blockHash] else {
-            // Votes can overtake the block they certify: propose once it arrives.
+            // Votes can overtake the block they certify: propose once it arrives. It may also
+            // never come on its own (we restarted, or learnt the QC from a timeout): ask a signer.
             proposalOwed = view
-            return []
+            guard let signer = highQC.votes.map(\.index).first(where: { $0 != me }) else { return [] }
+            wantedBlocks.insert(highQC.blockHash)
+            return [.missingParent(highQC.blockHash, from: signer)]
         }
         proposalOwed = nil
         let block = Block(epoch: validators.epoch, view: view, height: parent.height + 1, parent: parent.hash,
@@ -249,6 +275,12 @@ public struct ConsensusCore: Sendable {
         var progressed = false
         for block in synced {
             if blocks[block.hash] != nil { continue }
+            defer {
+                if proposalOwed == view, blocks[highQC.blockHash] != nil {
+                    proposalOwed = nil
+                    effects.append(.proposeNow(view: view))
+                }
+            }
             guard block.epoch == validators.epoch, let parent = blocks[block.parent] else { break }
             guard block.parent == block.justify.blockHash, block.height == parent.height + 1, block.view > parent.view,
                   block.proposer == validators.leader(of: block.view), verify(block.justify) else {

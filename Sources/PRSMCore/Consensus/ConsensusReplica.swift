@@ -71,6 +71,24 @@ public struct ConsensusReplica: Sendable {
 
     public mutating func start(nowMs: UInt64) -> [Effect] { lift(core.start(nowMs: nowMs), nowMs: nowMs) }
 
+    /// After a restart: re-executes the stored committed chain (from height 1, in order) and
+    /// hands the core its tail, the uncommitted branch and the highest QC. Returns how many
+    /// blocks were replayed; stops at the first gap (the rest is synced from peers).
+    public mutating func restore(committed chain: [Block], branch: [Block], highQC: QuorumCertificate?) -> Int {
+        var replayed: [Block] = []
+        for block in chain {
+            guard block.height == app.executed.height + 1,
+                  block.parent == (replayed.last?.hash ?? Block.genesisHash) else { break }
+            _ = execute(block)
+            replayed.append(block)
+        }
+        guard !replayed.isEmpty else { return 0 }
+        let tail = Array(replayed.suffix(config.core.retainedBlocks))
+        let connected = branch.first?.parent == tail.last?.hash ? branch : []
+        core.restore(committedTail: tail, branch: connected, highQC: highQC)
+        return replayed.count
+    }
+
     public mutating func tick(nowMs: UInt64) -> [Effect] { lift(core.tick(nowMs: nowMs), nowMs: nowMs) }
 
     public var nextDeadlineMs: UInt64 { core.nextDeadlineMs }
@@ -97,8 +115,9 @@ public struct ConsensusReplica: Sendable {
     public mutating func receive(_ message: ConsensusMessage, from sender: Int?, nowMs: UInt64) -> [Effect] {
         switch message {
         case let .transactions(transactions):
-            for transaction in transactions { _ = submit(transaction, gossip: false) }
-            return []
+            // From a validator: already gossiped. From anyone else: a client's submission, which
+            // this validator passes on.
+            return transactions.flatMap { submit($0, gossip: sender == nil).1 }
         case let .proposal(block):
             guard let sender else { return [.ignored("proposal from a non-validator")] }
             if let refusal = refusal(of: block, from: sender) { return [refusal] }

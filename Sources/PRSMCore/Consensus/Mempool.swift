@@ -84,6 +84,11 @@ public struct Mempool: Sendable {
 
     public func contains(_ hash: Digest32) -> Bool { senderOf[hash] != nil }
 
+    /// The first nonce of `sender` above every transaction it has pending (nil: none pending).
+    public func nonceAfterPending(of sender: PublicKey) -> UInt64? {
+        senders[sender]?.pending.last.map { $0.tx.nonce + 1 }
+    }
+
     // MARK: Admission
 
     /// Admits `tx` if its nonce fits and there is room. `nextNonce` is the sender's next nonce in
