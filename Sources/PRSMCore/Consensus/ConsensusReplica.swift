@@ -16,6 +16,10 @@ public struct ConsensusReplica: Sendable {
         public var verifiedCacheSize = 100_000
         /// State roots remembered for checking the roots later proposals carry.
         public var rootHistory = 1_024
+        /// With nothing to propose and nothing waiting to commit, a leader waits this long (or
+        /// until a transaction arrives) before proposing an empty block, so an idle network does
+        /// not spin. Kept below half the base view timeout so the view does not time out.
+        public var emptyBlockDelayMs: UInt64 = 400
         public init() {}
     }
 
@@ -54,6 +58,8 @@ public struct ConsensusReplica: Sendable {
     private var verified = Set<Digest32>()
     private var verifiedOrder = Deque<Digest32>()
     private var roots: [UInt64: Digest32] = [:]
+    /// A proposal held back (nothing to propose): the view and when to propose anyway.
+    private var deferredProposal: (view: UInt64, atMs: UInt64)?
     /// Signatures checked outside the core (transactions), for the CPU model.
     public private(set) var transactionSignaturesChecked: UInt64 = 0
 
@@ -89,9 +95,13 @@ public struct ConsensusReplica: Sendable {
         return replayed.count
     }
 
-    public mutating func tick(nowMs: UInt64) -> [Effect] { lift(core.tick(nowMs: nowMs), nowMs: nowMs) }
+    public mutating func tick(nowMs: UInt64) -> [Effect] {
+        var effects = lift(core.tick(nowMs: nowMs), nowMs: nowMs)
+        if let deferred = deferredProposal, nowMs >= deferred.atMs { effects += proposeDeferred(nowMs: nowMs, force: true) }
+        return effects
+    }
 
-    public var nextDeadlineMs: UInt64 { core.nextDeadlineMs }
+    public var nextDeadlineMs: UInt64 { min(core.nextDeadlineMs, deferredProposal?.atMs ?? .max) }
 
     /// A transaction from a client (or gossiped by a peer): checked once, admitted, and
     /// gossiped to the validators when it came from a client.
@@ -104,7 +114,10 @@ public struct ConsensusReplica: Sendable {
         case let .accept(nextNonce): next = nextNonce
         }
         switch mempool.add(transaction, nextNonce: next) {
-        case .added: return (.accepted, gossip ? [.gossip(transaction)] : [])
+        case .added:
+            // A leader holding back an empty proposal now has something to propose.
+            let proposal = proposeDeferred(nowMs: deferredProposal?.atMs ?? 0, force: true)
+            return (.accepted, (gossip ? [.gossip(transaction)] : []) + proposal)
         case .duplicate: return (.duplicate, [])
         case let .refused(refusal): return (.refused("mempool: \(refusal.rawValue)"), [])
         }
@@ -202,11 +215,9 @@ public struct ConsensusReplica: Sendable {
             case let .persist(safety): out.append(.persist(safety))
             case let .broadcast(message): out.append(.broadcast(Self.wire(message)))
             case let .send(message, to): out.append(.send(Self.wire(message), toValidator: to))
-            case .proposeNow:
-                let batch = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes,
-                                         excluding: pendingTransactions())
-                out += lift(core.propose(transactions: batch, executedHeight: app.executed.height,
-                                         stateRoot: app.executed.stateRoot, nowMs: nowMs), nowMs: nowMs)
+            case let .proposeNow(view):
+                deferredProposal = (view, nowMs + config.emptyBlockDelayMs)
+                out += proposeDeferred(nowMs: nowMs, force: false)
             case let .commit(block): out.append(execute(block))
             case let .missingParent(hash, from): out.append(.missingBlock(hash, from: from))
             case let .misbehaved(validator, reason): out.append(.misbehaved(validator: validator, reason))
@@ -214,6 +225,23 @@ public struct ConsensusReplica: Sendable {
             }
         }
         return out
+    }
+
+    /// Proposes for the deferred view if it is still ours: at once when there are transactions
+    /// to propose or blocks above the committed one still carrying some (the pipeline must run
+    /// on to commit them); an empty block otherwise only when `force`d (the delay passed).
+    mutating func proposeDeferred(nowMs: UInt64, force: Bool) -> [Effect] {
+        guard let deferred = deferredProposal else { return [] }
+        guard deferred.view == core.view else {
+            deferredProposal = nil
+            return []
+        }
+        let pending = pendingTransactions()
+        let batch = mempool.reap(maxCount: config.maxBlockTransactions, maxBytes: config.maxBlockBytes, excluding: pending)
+        guard force || !batch.isEmpty || !pending.isEmpty || config.emptyBlockDelayMs == 0 else { return [] }
+        deferredProposal = nil
+        return lift(core.propose(transactions: batch, executedHeight: app.executed.height,
+                                 stateRoot: app.executed.stateRoot, nowMs: nowMs), nowMs: nowMs)
     }
 
     mutating func execute(_ block: Block) -> Effect {

@@ -42,7 +42,7 @@ func simulate(
             timer.cancel()
         }
         thread.name = "sim \(topology.name) seed \(seed)"
-        thread.stackSize = 16 << 20
+        thread.stackSize = 64 << 20
         thread.start()
     }
 }
