@@ -115,22 +115,32 @@ final class SimNetwork: @unchecked Sendable {
         let arrival = max(departUs + sampleLatencyUs(), end.lastArrivalUs + 1)
         if case let .frame(frame) = signal { stats.bytes += UInt64(frame.readableBytes) }
         end.lastArrivalUs = arrival
-        world.schedule(atUs: arrival) { [self] in
-            guard !connection.isReset else { return }
-            if blocked.contains([end.fromNode, end.toNode]) {
-                world.record("stream reset #\(connection.id) by partition")
-                connection.reset()
-                connections[connection.id] = nil
-                return
-            }
-            switch signal {
-            case let .frame(frame):
-                world.record("stream frame #\(connection.id) \(end.fromNode)->\(end.toNode) \(frame.readableBytes)B")
-                end.peer?.arrive(frame)
-            case .close:
-                end.peer?.arriveClose()
-                if end.closedBoth || end.peer?.closedBoth ?? true { connections[connection.id] = nil }
-            }
+        world.schedule(atUs: arrival) { [self] in hand(signal, from: end) }
+    }
+
+    /// Hands a frame over once the receiving node's CPU is free (an event is re-scheduled, never
+    /// a task suspended, so a run can end with frames still in flight). Later frames queue behind.
+    private func hand(_ signal: StreamSignal, from end: SimStreamEnd) {
+        let connection = end.connection
+        // A close waits too, so it never overtakes a frame.
+        if let cpu = end.peer?.cpu, cpu.freeAtUs > world.nowUs {
+            world.schedule(atUs: cpu.freeAtUs) { [self] in hand(signal, from: end) }
+            return
+        }
+        guard !connection.isReset else { return }
+        if blocked.contains([end.fromNode, end.toNode]) {
+            world.record("stream reset #\(connection.id) by partition")
+            connection.reset()
+            connections[connection.id] = nil
+            return
+        }
+        switch signal {
+        case let .frame(frame):
+            world.record("stream frame #\(connection.id) \(end.fromNode)->\(end.toNode) \(frame.readableBytes)B")
+            end.peer?.arrive(frame)
+        case .close:
+            end.peer?.arriveClose()
+            if end.closedBoth || end.peer?.closedBoth ?? true { connections[connection.id] = nil }
         }
     }
 

@@ -52,7 +52,7 @@ final class SimStreamEnd: FramedStream, @unchecked Sendable {
     /// Arrival time of the last frame sent from this end: later frames never overtake it.
     var lastArrivalUs: UInt64 = 0
     /// The virtual CPU of the node using this end: its frames leave once the signing charged
-    /// before them is done, and it reads the next frame only when it is free (as datagrams).
+    /// before them is done, and a frame reaches it only when it is free (as datagrams do).
     var cpu: SimCPU?
 
     init(remoteAddress: PeerAddress, fromNode: Int, toNode: Int, connection: SimConnection, network: SimNetwork) {
@@ -74,7 +74,6 @@ final class SimStreamEnd: FramedStream, @unchecked Sendable {
     }
 
     func receive() async throws -> ByteBuffer? {
-        if let cpu, !(await cpu.waitUntilFree()) { throw SimStreamError.reset }
         if !queue.isEmpty { return queue.removeFirst() }
         if failed { throw SimStreamError.reset }
         if peerClosed { return nil }
