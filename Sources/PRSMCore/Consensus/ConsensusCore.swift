@@ -384,7 +384,9 @@ public struct ConsensusCore: Sendable {
         // More than f validators gave up on a later view: at least one honest one did, so join
         // them (Bracha-style amplification). After a partition heals, the sides sit in
         // different views with long back-off timers; this brings them to one view at once.
-        if timeout.view > view, validators.power(of: collected.keys) > validators.faultTolerance {
+        // The same holds for our own view: we need not sit out a long back-off timer once more
+        // than f others have given up on it.
+        if timeout.view >= view, validators.power(of: collected.keys) > validators.faultTolerance {
             effects += enter(view: timeout.view, tc: nil, nowMs: nowMs)
             if !timedOutInView, timeout.view == view { effects += timeOutCurrentView(nowMs: nowMs) }
         }
