@@ -149,9 +149,9 @@ public struct NodeConfig: Sendable, Equatable {
                 throw .badConfig(path, "unknown key \(section).\(key)")
             }
         }
-        func unsigned(_ value: Int?, _ key: String, or fallback: UInt64) throws(NodeError) -> UInt64 {
+        func unsigned(_ value: Int?, _ key: String, or fallback: UInt64, section: String = "limits") throws(NodeError) -> UInt64 {
             guard let value else { return fallback }
-            guard value > 0 else { throw .badConfig(path, "limits.\(key) must be > 0") }
+            guard value > 0 else { throw .badConfig(path, "\(section).\(key) must be > 0") }
             return UInt64(value)
         }
         var config = NodeConfig()
@@ -180,9 +180,9 @@ public struct NodeConfig: Sendable, Equatable {
             config.consensusValidator = consensus.validator ?? false
             config.consensusPeers = consensus.peers ?? []
             config.baseViewTimeoutMs = try unsigned(consensus.base_view_timeout_ms, "base_view_timeout_ms",
-                                                    or: config.baseViewTimeoutMs)
+                                                    or: config.baseViewTimeoutMs, section: "consensus")
             config.maxViewTimeoutMs = try unsigned(consensus.max_view_timeout_ms, "max_view_timeout_ms",
-                                                   or: config.maxViewTimeoutMs)
+                                                   or: config.maxViewTimeoutMs, section: "consensus")
         }
         try config.validate(path: path)
         return config
