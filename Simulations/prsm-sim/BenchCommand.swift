@@ -7,7 +7,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks that write one JSON object (fields in docs/bench.md). Run release builds.",
         subcommands: [CryptoBenchCommand.self, SimBenchCommand.self, DHTBenchCommand.self,
-                      DHTLoopbackBenchCommand.self, ConsensusBenchCommand.self])
+                      DHTLoopbackBenchCommand.self, ConsensusBenchCommand.self,
+                      ConsensusLoopbackBenchCommand.self])
 }
 
 /// Where a report goes: the --json file, and always a copy on standard output.

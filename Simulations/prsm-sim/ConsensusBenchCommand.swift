@@ -1,3 +1,5 @@
+import Foundation
+import PRSMNode
 import ArgumentParser
 import PRSMSim
 
@@ -37,5 +39,45 @@ struct ConsensusBenchCommand: ParsableCommand {
             do { bench.costs = try CostModel.load(path: costs) } catch { throw ValidationError("cannot read \(costs)") }
         }
         try output.write(bench.run())
+    }
+}
+
+struct ConsensusLoopbackBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consensus-loopback",
+        abstract: "The four devnet validators as real prsm-node processes on loopback, loaded over TCP; wall clock.")
+
+    @Option(help: "Validators (the devnet has 4).") var nodes = 4
+    @Option(name: .customLong("tx-rate"), help: "Offered transactions per second.") var txRate = 3_000
+    @Option(help: "Seconds of load.") var duration = 10
+    @Option(name: .customLong("node-binary"), help: "prsm-node to launch (default: next to this prsm-sim).")
+    var nodeBinary: String?
+    @OptionGroup var output: ReportOutput
+
+    func run() throws {
+        guard nodes == Devnet.validatorCount else { throw ValidationError("--nodes: the devnet has exactly 4 validators") }
+        guard (1...100_000).contains(txRate), (1...600).contains(duration) else {
+            throw ValidationError("--tx-rate 1…100000, --duration 1…600 seconds")
+        }
+        let binary = nodeBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("prsm-node").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ValidationError("no prsm-node at \(binary): build it (swift build -c release --product prsm-node) or pass --node-binary")
+        }
+        var bench = ConsensusLoopbackBench(nodeBinary: binary)
+        bench.txRate = txRate
+        bench.durationSeconds = duration
+        let outcome = BlockingResult<BenchReport>()
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            do { outcome.set(.success(try await bench.run())) } catch { outcome.set(.failure(error)) }
+            finished.signal()
+        }
+        finished.wait()
+        switch outcome.get() {
+        case let .success(report): try output.write(report)
+        case let .failure(error): throw ValidationError("\(error)")
+        case nil: throw ValidationError("consensus-loopback ended without a report")
+        }
     }
 }
