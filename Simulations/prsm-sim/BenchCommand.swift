@@ -132,20 +132,25 @@ struct DHTLoopbackBenchCommand: ParsableCommand {
         bench.concurrency = concurrency
         bench.joinBatch = joinBatch
         bench.joinGapMs = joinGapMs
-        // The root command is synchronous: run the bench on the cooperative pool and wait here
-        // (the nodes run on NIO's event loops, never on this thread).
-        let outcome = BlockingResult<BenchReport>()
-        let finished = DispatchSemaphore(value: 0)
-        Task {
-            do { outcome.set(.success(try await bench.run())) } catch { outcome.set(.failure(error)) }
-            finished.signal()
-        }
-        finished.wait()
-        switch outcome.get() {
-        case let .success(report): try output.write(report)
-        case let .failure(error): throw ValidationError("dht-loopback: \(error)")
-        case nil: throw ValidationError("dht-loopback: the bench ended without a report")
-        }
+        let configured = bench
+        try output.write(try runBlocking("dht-loopback") { try await configured.run() })
+    }
+}
+
+/// The root command is synchronous: runs an async bench on the cooperative pool and waits here
+/// (nodes run on NIO's event loops, never on this thread).
+func runBlocking(_ name: String, _ body: @escaping @Sendable () async throws -> BenchReport) throws -> BenchReport {
+    let outcome = BlockingResult<BenchReport>()
+    let finished = DispatchSemaphore(value: 0)
+    Task {
+        do { outcome.set(.success(try await body())) } catch { outcome.set(.failure(error)) }
+        finished.signal()
+    }
+    finished.wait()
+    switch outcome.get() {
+    case let .success(report): return report
+    case let .failure(error): throw ValidationError("\(name): \(error)")
+    case nil: throw ValidationError("\(name): the bench ended without a report")
     }
 }
 

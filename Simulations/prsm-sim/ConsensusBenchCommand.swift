@@ -67,17 +67,7 @@ struct ConsensusLoopbackBenchCommand: ParsableCommand {
         var bench = ConsensusLoopbackBench(nodeBinary: binary)
         bench.txRate = txRate
         bench.durationSeconds = duration
-        let outcome = BlockingResult<BenchReport>()
-        let finished = DispatchSemaphore(value: 0)
-        Task {
-            do { outcome.set(.success(try await bench.run())) } catch { outcome.set(.failure(error)) }
-            finished.signal()
-        }
-        finished.wait()
-        switch outcome.get() {
-        case let .success(report): try output.write(report)
-        case let .failure(error): throw ValidationError("\(error)")
-        case nil: throw ValidationError("consensus-loopback ended without a report")
-        }
+        let configured = bench
+        try output.write(try runBlocking("consensus-loopback") { try await configured.run() })
     }
 }

@@ -344,12 +344,7 @@ struct ConsensusCodecTests {
 
     @Test(arguments: [0, 1, 3, 5, 6, 7, 8])
     func everyProperPrefixIsTruncated(sample: Int) {
-        let message = Self.samples[sample]
-        let payload = encoded(message)
-        for length in 0..<payload.count {
-            let error = decodeError(message.kind.rawValue, Array(payload[..<length]))
-            #expect(error?.category == .truncated, "prefix of \(length) of \(payload.count) bytes gave \(String(describing: error))")
-        }
+        expectEveryPrefixTruncated(Self.samples[sample])
     }
 
     @Test(arguments: 0..<samples.count)

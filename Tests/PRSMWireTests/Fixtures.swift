@@ -173,3 +173,13 @@ final class Replay {
 
     var senderCount: Int { state.senderCount }
 }
+
+/// Every proper prefix of `message`'s payload must be refused as truncated (never trap).
+func expectEveryPrefixTruncated(_ message: Message, sourceLocation: SourceLocation = #_sourceLocation) {
+    let payload = encoded(message)
+    for length in 0..<payload.count {
+        let error = decodeError(message.kind.rawValue, Array(payload[..<length]))
+        #expect(error?.category == .truncated, "prefix of \(length) of \(payload.count) bytes gave \(String(describing: error))",
+                sourceLocation: sourceLocation)
+    }
+}

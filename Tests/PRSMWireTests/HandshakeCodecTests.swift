@@ -78,12 +78,7 @@ struct HandshakeCodecTests {
 
     @Test(arguments: 0..<samples.count)
     func everyProperPrefixIsTruncated(sample: Int) {
-        let message = Self.samples[sample]
-        let payload = encoded(message)
-        for length in 0..<payload.count {
-            let error = decodeError(message.kind.rawValue, Array(payload[..<length]))
-            #expect(error?.category == .truncated, "prefix of \(length) of \(payload.count) bytes gave \(String(describing: error))")
-        }
+        expectEveryPrefixTruncated(Self.samples[sample])
     }
 
     @Test(arguments: 0..<samples.count)
