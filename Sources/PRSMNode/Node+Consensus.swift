@@ -103,8 +103,11 @@ extension Node {
                 requestBlocks(toward: hash, from: validator)
             case let .gossip(transaction):
                 queueGossip(transaction)
+            case let .respondFromStore(from, through):
+                respondFromStore(from: from, through: through)
             case let .respond(message):
                 guard let requester = respondingTo, let bytes = seal(.consensus(message)) else { break }
+                options.observer?(.consensusSent(message))
                 sendFrame(bytes, to: requester)
             case let .misbehaved(validator, reason):
                 options.observer?(.consensusMisbehaviour(validator: validator, reason: reason))
@@ -149,6 +152,29 @@ extension Node {
     func addresses(ofValidators indices: [Int]) -> [PeerAddress] {
         guard let all = options.consensus?.validatorAddresses else { return [] }
         return indices.flatMap { all.indices.contains($0) ? all[$0] : [] }
+    }
+
+    /// Answers a sync request with committed blocks read from the store, oldest first, up to
+    /// `ConsensusLimits.maxSyncBytes` (the requester asks again for the rest).
+    private func respondFromStore(from: UInt64, through: UInt64) {
+        guard let store, let requester = respondingTo else { return }
+        var blocks: [Block] = []
+        var bytes = 0
+        for height in from...through {
+            guard let value = try? store.get(.blocks, withUnsafeBytes(of: height.bigEndian, Array.init)) else { break }
+            var reader = WireReader(bytes: value)
+            guard let block = try? Block.decode(from: &reader), block.height == height else { break }
+            if !blocks.isEmpty, bytes + value.count > ConsensusLimits.maxSyncBytes { break }
+            blocks.append(block)
+            bytes += value.count
+        }
+        let answer = ConsensusMessage.blockResponse(BlockResponse(blocks: blocks))
+        guard !blocks.isEmpty, let sealed = seal(.consensus(answer)) else {
+            countDrop(.consensusRefused)
+            return
+        }
+        options.observer?(.consensusSent(answer))
+        sendFrame(sealed, to: requester)
     }
 
     /// Asks `validator` for the chain up to `hash`, at most once per `syncRetryMs` per validator

@@ -22,6 +22,7 @@ extension Simulation {
         options.replica.core.maxViewTimeoutMs = workload.maxViewTimeoutMs
         options.replica.core.unsafeOneChainCommit = workload.unsafeOneChainCommit
         options.replica.maxBlockTransactions = workload.maxBlockTransactions
+        options.replica.core.retainedBlocks = workload.retainedBlocks
         options.fault = sim.spec.behaviour?.consensusFault
         return options
     }

@@ -1,3 +1,5 @@
+import PRSMNode
+
 /// The consensus part of a topology's workload: the engine's timing and the clients that
 /// submit signed transactions to validators.
 public struct ConsensusWorkload: Sendable, Equatable {
@@ -15,6 +17,9 @@ public struct ConsensusWorkload: Sendable, Equatable {
     public var maxBlockTransactions = 2_000
     /// The deliberately unsafe 1-chain commit rule (the Twins test expects agreement to fail).
     public var unsafeOneChainCommit = false
+    /// Blocks each node keeps in memory below its committed one (older ones are served from its
+    /// store); tests lower it to exercise sync from disk. Not a topology key.
+    public var retainedBlocks = ConsensusCore.Config().retainedBlocks
     /// After the network settles (last fault, GST), every honest live validator must commit a
     /// new block within this bound.
     public var livenessBoundMs: UInt64 = 30_000

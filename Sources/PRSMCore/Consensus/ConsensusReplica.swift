@@ -37,6 +37,9 @@ public struct ConsensusReplica: Sendable {
         case gossip(Transaction)
         /// Answer the peer whose request is being handled (a sync answer, over a stream).
         case respond(ConsensusMessage)
+        /// A sync request for committed blocks older than the ones kept in memory: the shell
+        /// answers from its store, heights `from` … `through`.
+        case respondFromStore(from: UInt64, through: UInt64)
         case misbehaved(validator: Int, String)
         case ignored(String)
         /// A proposer's state root for a height we executed differs from ours: one of us is
@@ -144,8 +147,13 @@ public struct ConsensusReplica: Sendable {
         case let .blockRequest(request):
             let blocks = core.blocksForSync(toward: request.target, above: request.knownHeight,
                                             maxBlocks: ConsensusLimits.maxSyncBlocks, maxBytes: ConsensusLimits.maxSyncBytes)
-            guard !blocks.isEmpty else { return [.ignored("sync request for a chain we do not hold")] }
-            return [.respond(.blockResponse(BlockResponse(blocks: blocks)))]
+            if !blocks.isEmpty { return [.respond(.blockResponse(BlockResponse(blocks: blocks)))] }
+            // Below what memory holds, the committed chain is on disk (heights are the chain).
+            if request.knownHeight < core.committed.height {
+                let through = min(core.committed.height, request.knownHeight + UInt64(ConsensusLimits.maxSyncBlocks))
+                return [.respondFromStore(from: request.knownHeight + 1, through: through)]
+            }
+            return [.ignored("sync request for a chain we do not hold")]
         case let .blockResponse(response):
             guard let sender else { return [.ignored("sync answer from a non-validator")] }
             for block in response.blocks {
