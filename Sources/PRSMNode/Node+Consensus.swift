@@ -20,7 +20,7 @@ extension Node {
 
     /// A client's transaction (local API or tests): admitted to the mempool and gossiped.
     public func submit(_ transaction: Transaction) -> ConsensusReplica.Admission {
-        guard let (admission, effects) = withReplica({ $0.submit(transaction, gossip: true) }) else {
+        guard let (admission, effects) = withReplica({ $0.submit(transaction, gossip: true, nowMs: clock.nowMs) }) else {
             return .refused("this node does not run consensus")
         }
         applyConsensus(effects)

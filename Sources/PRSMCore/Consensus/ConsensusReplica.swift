@@ -108,7 +108,7 @@ public struct ConsensusReplica: Sendable {
 
     /// A transaction from a client (or gossiped by a peer): checked once, admitted, and
     /// gossiped to the validators when it came from a client.
-    public mutating func submit(_ transaction: Transaction, gossip: Bool) -> (Admission, [Effect]) {
+    public mutating func submit(_ transaction: Transaction, gossip: Bool, nowMs: UInt64) -> (Admission, [Effect]) {
         if mempool.contains(transaction.hash) { return (.duplicate, []) }
         guard checkSignature(transaction) else { return (.refused("bad transaction signature"), []) }
         let next: UInt64
@@ -119,7 +119,7 @@ public struct ConsensusReplica: Sendable {
         switch mempool.add(transaction, nextNonce: next) {
         case .added:
             // A leader holding back an empty proposal now has something to propose.
-            let proposal = proposeDeferred(nowMs: deferredProposal?.atMs ?? 0, force: true)
+            let proposal = proposeDeferred(nowMs: nowMs, force: true)
             return (.accepted, (gossip ? [.gossip(transaction)] : []) + proposal)
         case .duplicate: return (.duplicate, [])
         case let .refused(refusal): return (.refused("mempool: \(refusal.rawValue)"), [])
@@ -133,7 +133,7 @@ public struct ConsensusReplica: Sendable {
         case let .transactions(transactions):
             // From a validator: already gossiped. From anyone else: a client's submission, which
             // this validator passes on.
-            return transactions.flatMap { submit($0, gossip: sender == nil).1 }
+            return transactions.flatMap { submit($0, gossip: sender == nil, nowMs: nowMs).1 }
         case let .proposal(block):
             guard let sender else { return [.ignored("proposal from a non-validator")] }
             if let refusal = refusal(of: block, from: sender) { return [refusal] }
