@@ -106,9 +106,7 @@ extension Node {
             case let .respondFromStore(from, through):
                 respondFromStore(from: from, through: through)
             case let .respond(message):
-                guard let requester = respondingTo, let bytes = seal(.consensus(message)) else { break }
-                options.observer?(.consensusSent(message))
-                sendFrame(bytes, to: requester)
+                if let requester = respondingTo { sealAndDeliver(message, to: [requester]) }
             case let .misbehaved(validator, reason):
                 options.observer?(.consensusMisbehaviour(validator: validator, reason: reason))
                 logger.notice("validator misbehaved", metadata: ["validator": "\(validator)", "reason": "\(reason)"])
@@ -133,17 +131,28 @@ extension Node {
         if let fault = consensusOptions.fault, bend(message, targets: targets, fault: fault) { return }
         let addresses = addresses(ofValidators: targets)
         guard !addresses.isEmpty else { return }
-        guard let bytes = seal(.consensus(message)) else { return }
-        options.observer?(.consensusSent(message))
+        guard let bytes = sealAndDeliver(message, to: addresses) else { return }
         rememberForReplay(bytes, message)
-        deliver(bytes, of: message, to: addresses)
     }
 
-    /// Proposals always travel as stream frames (they grow with their batch); anything else
-    /// does when its envelope exceeds the datagram limit.
+    /// Seals `message` once, reports it, and sends it to every address; nil when it could not
+    /// be sealed (nothing is sent then).
+    @discardableResult
+    func sealAndDeliver(_ message: ConsensusMessage, to addresses: [PeerAddress]) -> ByteBuffer? {
+        guard let bytes = seal(.consensus(message)) else { return nil }
+        options.observer?(.consensusSent(message))
+        deliver(bytes, of: message, to: addresses)
+        return bytes
+    }
+
+    /// Proposals and sync answers always travel as stream frames (they grow with their blocks);
+    /// anything else does when its envelope exceeds the datagram limit.
     func deliver(_ bytes: ByteBuffer, of message: ConsensusMessage, to addresses: [PeerAddress]) {
         var viaStream = bytes.readableBytes > Envelope.maxDatagramSize
-        if case .proposal = message { viaStream = true }
+        switch message {
+        case .proposal, .blockResponse: viaStream = true
+        default: break
+        }
         for address in addresses {
             if viaStream { sendFrame(bytes, to: address) } else { sendSealed(bytes, to: address) }
         }
@@ -168,13 +177,11 @@ extension Node {
             blocks.append(block)
             bytes += value.count
         }
-        let answer = ConsensusMessage.blockResponse(BlockResponse(blocks: blocks))
-        guard !blocks.isEmpty, let sealed = seal(.consensus(answer)) else {
+        guard !blocks.isEmpty else {
             countDrop(.consensusRefused)
             return
         }
-        options.observer?(.consensusSent(answer))
-        sendFrame(sealed, to: requester)
+        sealAndDeliver(.blockResponse(BlockResponse(blocks: blocks)), to: [requester])
     }
 
     /// Asks `validator` for the chain up to `hash`, at most once per `syncRetryMs` per validator

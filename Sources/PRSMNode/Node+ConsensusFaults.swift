@@ -40,9 +40,7 @@ extension Node {
     func flushDelayedConsensus(nowMs: UInt64) {
         while let first = delayedConsensus.first, first.dueMs <= nowMs {
             delayedConsensus.removeFirst()
-            guard let bytes = seal(.consensus(first.message)) else { continue }
-            options.observer?(.consensusSent(first.message))
-            deliver(bytes, of: first.message, to: addresses(ofValidators: first.targets))
+            sealAndDeliver(first.message, to: addresses(ofValidators: first.targets))
         }
     }
 
@@ -58,9 +56,7 @@ extension Node {
         let half = targets.count / 2
         for (message, group) in [(ConsensusMessage.proposal(block), Array(targets[..<half])),
                                  (.proposal(twin), Array(targets[half...]))] {
-            guard let bytes = seal(.consensus(message)) else { continue }
-            options.observer?(.consensusSent(message))
-            deliver(bytes, of: message, to: addresses(ofValidators: group))
+            sealAndDeliver(message, to: addresses(ofValidators: group))
         }
     }
 
