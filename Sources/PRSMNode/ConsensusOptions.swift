@@ -4,17 +4,17 @@ public struct ConsensusOptions: Sendable {
     /// Signs votes and timeouts; nil for an observer. For now a validator's node identity must
     /// be this same key: proposals are authenticated by the envelope that carries them.
     public var validatorKey: SigningKey?
-    /// Where each validator's node listens, in validator-set order (several addresses for one
-    /// validator only in Twins tests, where two nodes share a key).
-    public var validatorAddresses: [[PeerAddress]] = []
+    /// Where validators' nodes listen, by key: those of genesis and any a later epoch may bring
+    /// (several addresses for one key only in Twins tests, where two nodes share a key).
+    public var directory: [PublicKey: [PeerAddress]] = [:]
     /// The application behind the contract (the FTNS ledger once it exists).
     public var makeApplication: @Sendable () -> any ConsensusApplication = { KeyValueApplication() }
     /// Deliberately broken behaviour, for the simulator's Byzantine nodes only.
     public var fault: ConsensusFault?
 
-    public init(validatorKey: SigningKey?, validatorAddresses: [[PeerAddress]]) {
+    public init(validatorKey: SigningKey?, directory: [PublicKey: [PeerAddress]]) {
         self.validatorKey = validatorKey
-        self.validatorAddresses = validatorAddresses
+        self.directory = directory
     }
 }
 

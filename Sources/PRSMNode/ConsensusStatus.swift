@@ -1,5 +1,8 @@
 /// The consensus part of `/status`.
 public struct ConsensusStatus: Codable, Sendable, Equatable {
+    public let epoch: UInt64
+    /// Validators of the current epoch.
+    public let validators: Int
     public let view: UInt64
     public let committedHeight: UInt64
     public let committedHash: String
@@ -12,7 +15,7 @@ public struct ConsensusStatus: Codable, Sendable, Equatable {
     public let committedTransactions: UInt64
 
     enum CodingKeys: String, CodingKey {
-        case view
+        case epoch, validators, view
         case committedHeight = "committed_height"
         case committedHash = "committed_hash"
         case highQCView = "high_qc_view"

@@ -29,7 +29,7 @@ extension Node {
 
     public var consensusStatus: ConsensusStatus? {
         consensus.map { replica in
-            ConsensusStatus(view: replica.core.view, committedHeight: replica.core.committed.height,
+            ConsensusStatus(epoch: replica.epoch, validators: replica.core.validators.count, view: replica.core.view, committedHeight: replica.core.committed.height,
                             committedHash: replica.core.committed.hash.hex, highQCView: replica.core.highQC.view,
                             mempool: replica.mempool.count, validator: replica.core.myIndex,
                             stateRoot: replica.app.executed.stateRoot.hex,
@@ -44,12 +44,12 @@ extension Node {
     }
 
     func receiveConsensus(_ message: ConsensusMessage, from inbound: Inbound, nowMs: UInt64) {
-        guard let effects = withReplica({ replica in
-            replica.receive(message, from: replica.core.validators.index(of: inbound.sender), nowMs: nowMs)
-        }) else {
+        guard let effects = withReplica({ $0.receive(message, from: inbound.sender, nowMs: nowMs) }) else {
             countDrop(.consensusRefused)
             return
         }
+        // An answer came: the next request to that validator need not wait out the throttle.
+        if case .blockResponse = message { syncRequestedMs[inbound.sender] = nil }
         respondingTo = inbound.source
         applyConsensus(effects)
         respondingTo = nil
@@ -80,7 +80,8 @@ extension Node {
         guard !pendingGossip.isEmpty else { return }
         let batch = pendingGossip
         pendingGossip.removeAll(keepingCapacity: true)
-        sendConsensus(.transactions(batch), toValidators: nil)
+        guard let validators = consensus?.otherValidators else { return }
+        sendConsensus(.transactions(batch), to: validators)
     }
 
     static let gossipBatch = 256
@@ -93,12 +94,14 @@ extension Node {
             case let .persist(safety):
                 // Nothing that depends on this state may leave unless it is durable.
                 guard persistSafety(safety) else { return }
-            case let .broadcast(message):
-                sendConsensus(message, toValidators: nil)
+            case let .broadcast(message, validators):
+                sendConsensus(message, to: validators)
             case let .send(message, validator):
-                sendConsensus(message, toValidators: [validator])
+                sendConsensus(message, to: [validator])
             case let .committed(block, execution):
                 recordCommit(block, execution)
+            case let .epochChanged(change):
+                recordEpochChange(change)
             case let .missingBlock(hash, validator):
                 requestBlocks(toward: hash, from: validator)
             case let .gossip(transaction):
@@ -122,14 +125,12 @@ extension Node {
         }
     }
 
-    /// Seals `message` once and sends it to the validators named (nil: all but us): as a
-    /// datagram when it fits, else as a stream frame. A Byzantine fault may bend this.
-    func sendConsensus(_ message: ConsensusMessage, toValidators indices: [Int]?) {
-        guard let replica = consensus, let consensusOptions = options.consensus else { return }
-        let me = replica.core.myIndex
-        let targets = (indices ?? Array(0..<replica.core.validators.count)).filter { $0 != me }
+    /// Seals `message` once and sends it to the validators named: as a datagram when it fits,
+    /// else as a stream frame. A Byzantine fault may bend this.
+    func sendConsensus(_ message: ConsensusMessage, to targets: [PublicKey]) {
+        guard let consensusOptions = options.consensus else { return }
         if let fault = consensusOptions.fault, bend(message, targets: targets, fault: fault) { return }
-        let addresses = addresses(ofValidators: targets)
+        let addresses = addresses(of: targets)
         guard !addresses.isEmpty else { return }
         guard let bytes = sealAndDeliver(message, to: addresses) else { return }
         rememberForReplay(bytes, message)
@@ -158,35 +159,69 @@ extension Node {
         }
     }
 
-    func addresses(ofValidators indices: [Int]) -> [PeerAddress] {
-        guard let all = options.consensus?.validatorAddresses else { return [] }
-        return indices.flatMap { all.indices.contains($0) ? all[$0] : [] }
+    func addresses(of validators: [PublicKey]) -> [PeerAddress] {
+        guard let directory = options.consensus?.directory else { return [] }
+        return validators.flatMap { directory[$0] ?? [] }
     }
 
     /// Answers a sync request with committed blocks read from the store, oldest first, up to
-    /// `ConsensusLimits.maxSyncBytes` (the requester asks again for the rest).
+    /// `ConsensusLimits.maxSyncBytes` (the requester asks again for the rest). An answer stops
+    /// at the block that ended an epoch and carries that epoch's proof.
     private func respondFromStore(from: UInt64, through: UInt64) {
         guard let store, let requester = respondingTo else { return }
         var blocks: [Block] = []
         var bytes = 0
+        var proof: EpochProof?
         for height in from...through {
-            guard let value = try? store.get(.blocks, withUnsafeBytes(of: height.bigEndian, Array.init)) else { break }
+            guard let value = try? store.get(.blocks, Self.heightKey(height)) else { break }
             var reader = WireReader(bytes: value)
             guard let block = try? Block.decode(from: &reader), block.height == height else { break }
             if !blocks.isEmpty, bytes + value.count > ConsensusLimits.maxSyncBytes { break }
             blocks.append(block)
             bytes += value.count
+            if let stored = try? store.get(.consensus, Self.epochProofKey(height)) {
+                var proofReader = WireReader(bytes: stored)
+                proof = try? EpochProof.decode(from: &proofReader)
+                break
+            }
         }
         guard !blocks.isEmpty else {
             countDrop(.consensusRefused)
             return
         }
-        sealAndDeliver(.blockResponse(BlockResponse(blocks: blocks)), to: [requester])
+        sealAndDeliver(.blockResponse(BlockResponse(blocks: blocks, epochProof: proof)), to: [requester])
     }
+
+    /// Keeps the proof that the epoch ended (synced: peers that missed the end need it), and
+    /// says so.
+    private func recordEpochChange(_ change: EpochChange) {
+        options.observer?(.epochChanged(epoch: change.epoch, lastHeight: change.lastBlock.height,
+                                        validators: change.validators.count))
+        logger.notice("epoch changed", metadata: [
+            "epoch": "\(change.epoch)", "after_height": "\(change.lastBlock.height)",
+            "validators": "\(change.validators.count)",
+            "this_node": "\(consensus?.core.myIndex.map { "validator \($0)" } ?? "observer")",
+        ])
+        guard let store, let proof = change.proof else { return }
+        var writer = WireWriter()
+        proof.encode(into: &writer)
+        var batch = StoreBatch()
+        batch.put(.consensus, Self.epochProofKey(change.lastBlock.height), writer.bytesWritten)
+        do {
+            try store.apply(batch)
+            try store.sync()
+        } catch {
+            storeErrors += 1
+            logger.warning("epoch proof not saved", metadata: ["height": "\(change.lastBlock.height)", "error": "\(error)"])
+        }
+    }
+
+    static func heightKey(_ height: UInt64) -> [UInt8] { withUnsafeBytes(of: height.bigEndian, Array.init) }
+    static func epochProofKey(_ height: UInt64) -> [UInt8] { Array("epoch-proof:".utf8) + heightKey(height) }
 
     /// Asks `validator` for the chain up to `hash`, at most once per `syncRetryMs` per validator
     /// (every proposal with an unknown parent would ask again).
-    private func requestBlocks(toward hash: Digest32, from validator: Int) {
+    private func requestBlocks(toward hash: Digest32, from validator: PublicKey) {
         guard let replica = consensus else { return }
         let now = clock.nowMs
         if let last = syncRequestedMs[validator], now < last + Self.syncRetryMs, syncRequestedTarget[validator] == hash {
@@ -196,7 +231,7 @@ extension Node {
         syncRequestedTarget[validator] = hash
         let request = ConsensusMessage.blockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height))
         guard let bytes = seal(.consensus(request)) else { return }
-        for address in addresses(ofValidators: [validator]) { sendSealed(bytes, to: address) }
+        for address in addresses(of: [validator]) { sendSealed(bytes, to: address) }
     }
 
     static let syncRetryMs: UInt64 = 500
@@ -206,6 +241,7 @@ extension Node {
         var writer = WireWriter()
         writer.u64(safety.highestVotedView)
         writer.u64(safety.lockedView)
+        writer.u64(safety.epoch)
         var batch = StoreBatch()
         batch.put(.consensus, Self.safetyKey, writer.bytesWritten)
         // The lock may point at blocks not yet committed: keep them and the highest QC with it.
@@ -263,10 +299,12 @@ extension Node {
 
     static func loadSafety(from store: any Store) -> ConsensusCore.SafetyState {
         var safety = ConsensusCore.SafetyState()
-        guard let bytes = try? store.get(.consensus, safetyKey), bytes.count == 16 else { return safety }
+        // 16 bytes: written before epochs existed (epoch 0).
+        guard let bytes = try? store.get(.consensus, safetyKey), bytes.count == 16 || bytes.count == 24 else { return safety }
         var reader = WireReader(bytes: bytes)
         safety.highestVotedView = (try? reader.u64("voted view")) ?? 0
         safety.lockedView = (try? reader.u64("locked view")) ?? 0
+        if bytes.count == 24 { safety.epoch = (try? reader.u64("epoch")) ?? 0 }
         return safety
     }
 
@@ -276,7 +314,7 @@ extension Node {
             var writer = WireWriter()
             block.encode(into: &writer)
             var batch = StoreBatch()
-            batch.put(.blocks, withUnsafeBytes(of: block.height.bigEndian, Array.init), writer.bytesWritten)
+            batch.put(.blocks, Self.heightKey(block.height), writer.bytesWritten)
             do { try store.apply(batch) } catch {
                 storeErrors += 1
                 logger.warning("committed block not saved", metadata: ["height": "\(block.height)", "error": "\(error)"])

@@ -4,7 +4,7 @@ import NIOCore
 struct DelayedConsensusSend {
     let dueMs: UInt64
     let message: ConsensusMessage
-    let targets: [Int]
+    let targets: [PublicKey]
 }
 
 /// The simulator's Byzantine validators: each `ConsensusFault` bends how this node sends its
@@ -14,7 +14,7 @@ extension Node {
     static let replayMemory = 64
 
     /// Carries out `fault` for `message`; true when the fault replaced the normal send.
-    func bend(_ message: ConsensusMessage, targets: [Int], fault: ConsensusFault) -> Bool {
+    func bend(_ message: ConsensusMessage, targets: [PublicKey], fault: ConsensusFault) -> Bool {
         switch (fault, message) {
         case (.withholdVotes, .vote), (.silentLeader, .proposal):
             return true
@@ -40,13 +40,13 @@ extension Node {
     func flushDelayedConsensus(nowMs: UInt64) {
         while let first = delayedConsensus.first, first.dueMs <= nowMs {
             delayedConsensus.removeFirst()
-            sealAndDeliver(first.message, to: addresses(ofValidators: first.targets))
+            sealAndDeliver(first.message, to: addresses(of: first.targets))
         }
     }
 
     /// Half the validators get `block`, the other half a conflicting block for the same view
     /// (one extra, validly signed transaction), each sealed by us.
-    private func equivocate(_ block: Block, targets: [Int]) {
+    private func equivocate(_ block: Block, targets: [PublicKey]) {
         let extra = Transaction.signed(by: options.identity, networkID: networkID, nonce: .max - block.view,
                                        payload: Array("equivocation=\(block.view)".utf8))
         let twin = Block(epoch: block.epoch, view: block.view, height: block.height, parent: block.parent,
@@ -56,25 +56,25 @@ extension Node {
         let half = targets.count / 2
         for (message, group) in [(ConsensusMessage.proposal(block), Array(targets[..<half])),
                                  (.proposal(twin), Array(targets[half...]))] {
-            sealAndDeliver(message, to: addresses(ofValidators: group))
+            sealAndDeliver(message, to: addresses(of: group))
         }
     }
 
     /// A validly signed envelope of a consensus kind whose payload is random bytes: receivers
     /// must refuse it as malformed, blame us, and carry on.
-    private func sendGarbage(kind: MessageKind, targets: [Int]) {
+    private func sendGarbage(kind: MessageKind, targets: [PublicKey]) {
         let payload = (0..<(16 + Int(nextRandom() % 200))).map { _ in UInt8(truncatingIfNeeded: nextRandom()) }
         let bytes = Envelope.seal(kind: kind.rawValue, payload: ByteBuffer(bytes: payload), networkID: networkID,
                                   key: options.identity, sequence: nextSequence(), timestamp: clock.nowMs)
         options.cpu?(.sign)
-        for address in addresses(ofValidators: targets) { sendSealed(bytes, to: address) }
+        for address in addresses(of: targets) { sendSealed(bytes, to: address) }
     }
 
     /// Re-sends two old sealed envelopes as they were (receivers must see replays) and re-seals
     /// an old message (receivers must see a stale view).
-    private func replayOld(targets: [Int]) {
+    private func replayOld(targets: [PublicKey]) {
         guard !replayBacklog.isEmpty else { return }
-        let addresses = addresses(ofValidators: targets)
+        let addresses = addresses(of: targets)
         for _ in 0..<2 {
             let old = replayBacklog[Int(nextRandom() % UInt64(replayBacklog.count))]
             for address in addresses { sendSealed(old.bytes, to: address) }

@@ -73,8 +73,8 @@ public actor Node {
     var gossipDueMs: UInt64?
     /// The source of the consensus message being handled (where a sync answer goes).
     var respondingTo: PeerAddress?
-    var syncRequestedMs: [Int: UInt64] = [:]
-    var syncRequestedTarget: [Int: Digest32] = [:]
+    var syncRequestedMs: [PublicKey: UInt64] = [:]
+    var syncRequestedTarget: [PublicKey: Digest32] = [:]
     var replayBacklog: [(bytes: ByteBuffer, message: ConsensusMessage)] = []
     var outbound: [PeerAddress: OutboundFrames] = [:]
     var stoppingStreams = false

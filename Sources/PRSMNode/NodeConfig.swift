@@ -257,8 +257,7 @@ public struct NodeConfig: Sendable, Equatable {
             let (key, address) = try Self.parseConsensusPeer(peer)
             book[key, default: []].append(address)
         }
-        var options = ConsensusOptions(validatorKey: consensusValidator ? identity : nil,
-                                       validatorAddresses: genesis.validators.map { book[$0.publicKey] ?? [] })
+        var options = ConsensusOptions(validatorKey: consensusValidator ? identity : nil, directory: book)
         options.replica.core.baseViewTimeoutMs = baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = maxViewTimeoutMs
         return options

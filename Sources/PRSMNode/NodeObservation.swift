@@ -10,6 +10,8 @@ public enum NodeObservation: Sendable {
     case committed(Block, stateRoot: Digest32)
     /// This node sealed and sent a consensus message (the no-double-vote check).
     case consensusSent(ConsensusMessage)
+    /// This node's epoch ended with a committed block; `validators` run the next one.
+    case epochChanged(epoch: UInt64, lastHeight: UInt64, validators: Int)
     /// A validator broke the protocol in a way this node can prove or saw.
     case consensusMisbehaviour(validator: Int, reason: String)
     /// A consensus message this node could not use, and why (the replay trace shows it).

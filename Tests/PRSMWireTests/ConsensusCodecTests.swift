@@ -493,6 +493,13 @@ struct ConsensusCodecTests {
         #expect(try Message.decode(kind: 0x0206, payload: response.encodePayload()) == response)
         #expect(Array(encoded(response).prefix(4)) == [0, 0, 0, 2])
         #expect(ConsensusLimits.maxSyncBlocks == 64 && ConsensusLimits.maxSyncBytes == 2_097_152)
+        // A sync answer that ends an epoch carries the proof that its last block is final.
+        let proof = EpochProof(blocks: [child], certificate: Self.qc(view: 13, block: child.hash, signers: [1, 2, 3]))
+        let ending = Message.consensus(.blockResponse(BlockResponse(blocks: [Self.blockWithTC], epochProof: proof)))
+        #expect(try Message.decode(kind: 0x0206, payload: ending.encodePayload()) == ending)
+        #expect(decodeError(0x0206, Self.be(UInt32(0)) + [2]) == .nonCanonical("sync epoch proof flag"))
+        #expect(decodeError(0x0206, Self.be(UInt32(0)) + [1] + Self.be(UInt32(65)))
+            == .overLimit("epoch proof blocks", length: 65, limit: 64))
         #expect(decodeError(0x0206, Self.be(UInt32(65))) == .overLimit("sync blocks", length: 65, limit: 64))
         #expect(decodeError(0x0206, Self.be(UInt32(64)))?.category == .truncated)
     }
@@ -506,7 +513,11 @@ struct ConsensusCodecTests {
         #expect(Self.four.power(of: [0, 1, 1, 9]) < Self.four.quorumPower)   // duplicates and unknown indices count once / not at all
         #expect((0..<9).map { Self.four.leader(of: $0) } == [0, 1, 2, 3, 0, 1, 2, 3, 0])
         #expect(Self.sixtyFour.leader(of: 130) == 2)
-        #expect(QuorumCertificate.genesis.isValid(for: Self.four))
+        // The genesis QC starts epoch 0 only; a later epoch starts from its own root, which
+        // proves nothing on the wire.
+        #expect(!QuorumCertificate.genesis.isValid(for: Self.four))
+        #expect(QuorumCertificate.genesis.isValid(for: Self.validatorSet(4, epoch: 0)))
+        #expect(!QuorumCertificate.root(of: Self.parent).isValid(for: Self.four))
     }
 
     @Test func aVoteFitsADatagram() {

@@ -1,11 +1,16 @@
 import PRSMNode
 
-/// No honest validator key ever votes for two different blocks in one view.
+/// No honest validator key ever votes for two different blocks in one view (of one epoch).
 final class DoubleVoteChecker: SimChecker {
     let name = "consensus-no-double-vote"
     private let byzantine: Set<Int>
     private let names: [String]
-    private var votes: [Int: [UInt64: Digest32]] = [:]
+    private var votes: [Int: [ViewOfEpoch: Digest32]] = [:]
+
+    struct ViewOfEpoch: Hashable {
+        let epoch: UInt64
+        let view: UInt64
+    }
     private var violations: [String] = []
     private var count = 0
 
@@ -17,13 +22,16 @@ final class DoubleVoteChecker: SimChecker {
     func observe(_ observation: SimObservation) {
         guard case let .consensusSent(node, .vote(vote)) = observation, !byzantine.contains(node) else { return }
         count += 1
-        if let earlier = votes[node]?[vote.view], earlier != vote.blockHash {
-            if violations.count < 20 { violations.append("\(names[node]) voted twice in view \(vote.view)") }
+        let at = ViewOfEpoch(epoch: vote.epoch, view: vote.view)
+        if let earlier = votes[node]?[at], earlier != vote.blockHash {
+            if violations.count < 20 {
+                violations.append("\(names[node]) voted twice in view \(vote.view) of epoch \(vote.epoch)")
+            }
         }
-        votes[node, default: [:]][vote.view] = vote.blockHash
+        votes[node, default: [:]][at] = vote.blockHash
         // Old views cannot conflict with new votes: keep the table bounded.
         if let views = votes[node], views.count > 4_096 {
-            votes[node] = views.filter { $0.key + 1_024 > vote.view }
+            votes[node] = views.filter { $0.key.epoch == vote.epoch && $0.key.view + 1_024 > vote.view }
         }
     }
 

@@ -7,6 +7,8 @@ public final class ConsensusStats: @unchecked Sendable {
     var honestValidators = 0
     public internal(set) var submitted = 0
     public internal(set) var refused = 0
+    /// The epoch each node reached (nodes that never changed epoch are absent).
+    public internal(set) var epochs: [Int: UInt64] = [:]
     /// Misbehaviour reports by honest nodes (equivocation, invalid certificates, …).
     public internal(set) var misbehaviourReports = 0
     var submittedAtMs: [Digest32: UInt64] = [:]

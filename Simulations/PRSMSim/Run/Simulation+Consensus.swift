@@ -1,23 +1,30 @@
 import PRSMNode
 
 /// The consensus workload: validators run the engine with their own keys (Byzantine ones with
-/// their fault), and clients submit signed `key=value` transactions to random honest validators.
+/// their fault), clients submit signed `key=value` transactions to random honest validators, and
+/// the governor submits the validator-set changes the topology lists.
 extension Simulation {
-    /// Where each genesis validator's nodes listen (two nodes for a Twin).
-    var validatorAddresses: [[PeerAddress]] {
-        genesis.validators.map { validator in
-            nodes.filter { $0.key.publicKey == validator.publicKey }.map(\.address)
-        }
+    /// Where every node that runs the engine listens, by key (two nodes for a Twin).
+    var consensusDirectory: [PublicKey: [PeerAddress]] {
+        var directory: [PublicKey: [PeerAddress]] = [:]
+        for sim in nodes where runsConsensus(sim) { directory[sim.key.publicKey, default: []].append(sim.address) }
+        return directory
     }
 
     func isValidator(_ sim: SimNode) -> Bool {
         genesis.validators.contains { $0.publicKey == sim.key.publicKey }
     }
 
+    /// Genesis validators and the nodes a reconfiguration names (observers until then).
+    func runsConsensus(_ sim: SimNode) -> Bool {
+        isValidator(sim) || topology.consensus?.reconfigurations.contains { $0.validators.contains(sim.name) } == true
+    }
+
     /// The engine options for `sim`, or nil when it does not run consensus.
     func consensusOptions(for sim: SimNode, _ workload: ConsensusWorkload) -> ConsensusOptions? {
-        guard isValidator(sim) else { return nil }
-        var options = ConsensusOptions(validatorKey: sim.key, validatorAddresses: validatorAddresses)
+        guard runsConsensus(sim) else { return nil }
+        var options = ConsensusOptions(validatorKey: sim.key, directory: consensusDirectory)
+        options.makeApplication = { KeyValueApplication(governor: ConsensusWorkload.governor.publicKey) }
         options.replica.core.baseViewTimeoutMs = workload.baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = workload.maxViewTimeoutMs
         options.replica.core.unsafeOneChainCommit = workload.unsafeOneChainCommit
@@ -29,7 +36,8 @@ extension Simulation {
 
     /// Clients submit `txRate` transactions per second between `txStartMs` and `txEndMs`.
     func scheduleClients(_ workload: ConsensusWorkload) {
-        consensusStats.honestValidators = nodes.filter { isValidator($0) && !topology.isByzantine($0.index) }.count
+        consensusStats.honestValidators = nodes.filter { runsConsensus($0) && !topology.isByzantine($0.index) }.count
+        scheduleReconfigurations(workload)
         guard workload.txRate > 0 else { return }
         let end = workload.txEndMs ?? topology.durationMs.saturatingSubtract(5_000)
         let gapUs = max(1, 1_000_000 / workload.txRate)
@@ -59,6 +67,23 @@ extension Simulation {
                 for item in batch {
                     world.schedule(atUs: item.atUs) { [self] in submit(item.transaction, pick: item.pick) }
                 }
+            }
+        }
+    }
+
+    /// The governor's `@validators` transactions, one per listed change, in nonce order.
+    private func scheduleReconfigurations(_ workload: ConsensusWorkload) {
+        var random = SimRandom(seed: options.seed, stream: "consensus.governor")
+        for (nonce, change) in workload.reconfigurations.enumerated() {
+            let validators = change.validators.compactMap(topology.index(of:)).map {
+                Genesis.Validator(publicKey: nodes[$0].key.publicKey, power: max(1, nodes[$0].spec.stake))
+            }
+            let transaction = Transaction.signed(by: ConsensusWorkload.governor, networkID: genesis.networkID,
+                                                 nonce: UInt64(nonce), payload: KeyValueApplication.validatorsPayload(validators))
+            let pick = random.next()
+            world.schedule(atUs: change.atMs * 1_000) { [self] in
+                world.record("governor asks for validators \(change.validators.joined(separator: ","))")
+                submit(transaction, pick: pick)
             }
         }
     }
@@ -93,6 +118,9 @@ extension Simulation {
             if !topology.isByzantine(index) { consensusStats.misbehaviourReports += 1 }
         case let .consensusIgnored(reason):
             world.record("\(nodes[index].name) ignored: \(reason)")
+        case let .epochChanged(epoch, lastHeight, validators):
+            world.record("\(nodes[index].name) epoch \(epoch) after h=\(lastHeight) with \(validators) validators")
+            consensusStats.epochs[index] = epoch
         default:
             break
         }

@@ -72,9 +72,13 @@ public final class Simulation: @unchecked Sendable {
         }
         if let consensus = topology.consensus {
             let byzantine = Set(topology.nodes.indices.filter(topology.isByzantine))
+            // Liveness is owed by the validators of the last epoch the topology asks for.
+            let finalNames = consensus.reconfigurations.last.map { Set($0.validators) }
             let validatorKeys = Set(genesis.validators.map(\.publicKey))
             let honestValidators = topology.nodes.indices.filter {
-                !byzantine.contains($0) && validatorKeys.contains(topology.nodes[$0].key.publicKey)
+                guard !byzantine.contains($0) else { return false }
+                if let finalNames { return finalNames.contains(topology.nodes[$0].name) }
+                return validatorKeys.contains(topology.nodes[$0].key.publicKey)
             }
             checkers += [
                 ConsensusAgreementChecker(byzantine: byzantine, names: names),
@@ -332,7 +336,7 @@ public final class Simulation: @unchecked Sendable {
             world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
             dhtStats.joined.insert(index)
             dhtStats.joins[index, default: 0] += 1
-        case .committed, .consensusSent, .consensusMisbehaviour, .consensusIgnored:
+        case .committed, .consensusSent, .consensusMisbehaviour, .consensusIgnored, .epochChanged:
             observeConsensus(observation, at: index)
         }
     }

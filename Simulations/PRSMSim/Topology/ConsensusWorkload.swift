@@ -20,7 +20,20 @@ public struct ConsensusWorkload: Sendable, Equatable {
     /// Blocks each node keeps in memory below its committed one (older ones are served from its
     /// store); tests lower it to exercise sync from disk. Not a topology key.
     public var retainedBlocks = ConsensusCore.Config().retainedBlocks
+    /// Validator-set changes the governor submits; each takes effect at the epoch boundary its
+    /// transaction's block makes. Nodes named here but not in genesis run as observers until an
+    /// epoch includes them (they sync the chain from the validators).
+    public var reconfigurations: [Reconfiguration] = []
     /// After the network settles (last fault, GST), every honest live validator must commit a
     /// new block within this bound.
     public var livenessBoundMs: UInt64 = 30_000
+
+    /// At `atMs` the governor asks for `validators` (node names; power = stake) to be the set.
+    public struct Reconfiguration: Sendable, Equatable {
+        public var atMs: UInt64
+        public var validators: [String]
+    }
+
+    /// The simulated governor: the one key `KeyValueApplication` takes `@validators` from.
+    public static let governor = try! SigningKey(seed: Blake2b.hash256(Array("prsm-sim-governor".utf8)).bytes)
 }

@@ -32,7 +32,7 @@ public enum TopologyLoader {
             // 0 turns the ping workload off.
             if let interval = w["ping_interval_ms"] { topology.pingIntervalMs = try interval.uint(max: 86_400_000) }
             if let dht = w["dht"] { topology.dht = try parseDHT(dht, topology) }
-            if let consensus = w["consensus"] { topology.consensus = try parseConsensus(consensus) }
+            if let consensus = w["consensus"] { topology.consensus = try parseConsensus(consensus, topology) }
         }
         if let store = fields["store"] {
             let f = try store.object(allowing: ["sync_fail_per_million"])
@@ -164,10 +164,10 @@ public enum TopologyLoader {
         return dht
     }
 
-    static func parseConsensus(_ cursor: JSONCursor) throws(TopologyError) -> ConsensusWorkload {
+    static func parseConsensus(_ cursor: JSONCursor, _ topology: Topology) throws(TopologyError) -> ConsensusWorkload {
         let f = try cursor.object(allowing: ["tx_rate", "clients", "payload_bytes", "tx_start_ms", "tx_end_ms",
                                              "base_view_timeout_ms", "max_view_timeout_ms", "max_block_transactions",
-                                             "unsafe_one_chain_commit"])
+                                             "unsafe_one_chain_commit", "reconfigure"])
         var consensus = ConsensusWorkload()
         consensus.txRate = try f["tx_rate"]?.uint(max: 1_000_000) ?? consensus.txRate
         if let clients = f["clients"] {
@@ -189,7 +189,30 @@ public enum TopologyLoader {
             consensus.maxBlockTransactions = Int(try max.uint(max: UInt64(ConsensusLimits.maxBlockTransactions)))
         }
         consensus.unsafeOneChainCommit = try f["unsafe_one_chain_commit"]?.bool() ?? false
+        if let list = f["reconfigure"] {
+            consensus.reconfigurations = try list.array().map { (entry: JSONCursor) throws(TopologyError) in
+                try parseReconfiguration(entry, topology)
+            }
+            for (a, b) in zip(consensus.reconfigurations, consensus.reconfigurations.dropFirst()) where b.atMs <= a.atMs {
+                throw list.fail("reconfigurations must be listed in time order")
+            }
+        }
         return consensus
+    }
+
+    static func parseReconfiguration(_ cursor: JSONCursor, _ topology: Topology) throws(TopologyError)
+        -> ConsensusWorkload.Reconfiguration {
+        let f = try cursor.object(allowing: ["at_ms", "validators"])
+        let atMs = try f.required("at_ms", in: cursor).uint(max: 86_400_000)
+        let names = try f.required("validators", in: cursor)
+        let validators = try names.array().map { (name: JSONCursor) throws(TopologyError) in try name.string() }
+        // A payload holds about 58 validators (4,096 bytes at 70 per entry).
+        guard !validators.isEmpty, validators.count <= 50 else { throw names.fail("must name 1–50 nodes") }
+        guard Set(validators).count == validators.count else { throw names.fail("names a node twice") }
+        for name in validators where topology.index(of: name) == nil {
+            throw names.fail("no node is named '\(name)'")
+        }
+        return .init(atMs: atMs, validators: validators)
     }
 
     static func parseLink(_ cursor: JSONCursor) throws(TopologyError) -> LinkModel {

@@ -24,11 +24,13 @@ public struct ConsensusCore: Sendable {
         public init() {}
     }
 
-    /// What must be on disk before a vote or timeout leaves.
+    /// What must be on disk before a vote or timeout leaves. Views restart in each epoch, so the
+    /// state belongs to one.
     public struct SafetyState: Sendable, Equatable {
+        public var epoch: UInt64 = 0
         public var highestVotedView: UInt64 = 0
         public var lockedView: UInt64 = 0
-        public init() {}
+        public init(epoch: UInt64 = 0) { self.epoch = epoch }
     }
 
     public enum Message: Sendable, Equatable {
@@ -60,11 +62,16 @@ public struct ConsensusCore: Sendable {
     private let key: SigningKey?
     public private(set) var safety: SafetyState
     public private(set) var view: UInt64 = 0
-    public private(set) var highQC = QuorumCertificate.genesis
+    public private(set) var highQC: QuorumCertificate
+    /// The QC this epoch starts from (certifies the block the previous epoch ended with).
+    public let rootQC: QuorumCertificate
     /// The TC that let us into the current view, if we entered it by timeout.
     private var enteredByTC: TimeoutCertificate?
-    public private(set) var committed: Block = .genesis
-    private var blocks: [Digest32: Block] = [Block.genesisHash: .genesis]
+    public private(set) var committed: Block
+    private var blocks: [Digest32: Block]
+    /// The QC whose processing last committed blocks: with the blocks below it, the proof that
+    /// they are final (`commitProof`).
+    private var lastCommitCertificate: QuorumCertificate?
     private var proposalsSeen: [UInt64: Digest32] = [:]
     private var votes: [UInt64: [Digest32: [Int: Signature]]] = [:]
     private var timeouts: [UInt64: [Int: TimeoutVote]] = [:]
@@ -85,14 +92,24 @@ public struct ConsensusCore: Sendable {
     public private(set) var signaturesChecked: UInt64 = 0
     public private(set) var signaturesMade: UInt64 = 0
 
-    /// `key` is this node's signing key when it is a validator (nil for an observer).
-    public init(config: Config = Config(), validators: ValidatorSet, key: SigningKey?, safety: SafetyState = SafetyState()) {
+    /// `key` is this node's signing key when it is a validator (nil for an observer). An epoch
+    /// starts on `anchor`, the committed block the previous epoch ended with (genesis for epoch
+    /// 0); `safety` is used only if it belongs to this epoch.
+    public init(config: Config = Config(), validators: ValidatorSet, key: SigningKey?, safety: SafetyState = SafetyState(),
+                anchor: Block = .genesis) {
         self.config = config
         self.validators = validators
         self.key = key
         myIndex = key.flatMap { validators.index(of: $0.publicKey) }
-        self.safety = safety
+        self.safety = safety.epoch == validators.epoch ? safety : SafetyState(epoch: validators.epoch)
+        committed = anchor
+        blocks = [anchor.hash: anchor]
+        rootQC = .root(of: anchor.hash)
+        highQC = rootQC
     }
+
+    /// A block's view as this epoch counts: the anchor, from the epoch before, counts as 0.
+    func viewInEpoch(_ block: Block) -> UInt64 { block.epoch == validators.epoch ? block.view : 0 }
 
     public var blockCount: Int { blocks.count }
 
@@ -116,7 +133,7 @@ public struct ConsensusCore: Sendable {
         committed = last
         if let stored, stored.view > highQC.view, blocks[stored.blockHash] != nil, verify(stored) { highQC = stored }
         else if let tip = branch.last, verify(tip.justify), tip.justify.view > highQC.view { highQC = tip.justify }
-        else if last.justify.view > highQC.view { highQC = last.justify }
+        else if last.epoch == validators.epoch, last.justify.view > highQC.view { highQC = last.justify }
     }
     public func block(_ hash: Digest32) -> Block? { blocks[hash] }
 
@@ -200,7 +217,7 @@ public struct ConsensusCore: Sendable {
             effects.append(.misbehaved(validator: sender, "two proposals in view \(block.view)"))
             if !wanted { return effects }
         }
-        guard block.view + config.maxViewsAhead > view, block.view > committed.view else {
+        guard block.view + config.maxViewsAhead > view, block.view > viewInEpoch(committed) else {
             return [.ignored("proposal for view \(block.view) outside the window")]
         }
         guard verify(block.justify) else { return [.misbehaved(validator: sender, "invalid QC in proposal")] }
@@ -220,7 +237,7 @@ public struct ConsensusCore: Sendable {
             orphans[block.parent] = (block, sender)
             return effects + [.missingParent(block.parent, from: sender)]
         }
-        guard block.height == parent.height + 1, block.view > parent.view else {
+        guard block.height == parent.height + 1, block.view > viewInEpoch(parent) else {
             return [.misbehaved(validator: sender, "proposal's height or view does not follow its parent")]
         }
         if proposalsSeen[block.view] == nil { proposalsSeen[block.view] = block.hash }
@@ -255,7 +272,7 @@ public struct ConsensusCore: Sendable {
             path.append(block)
             cursor = blocks[block.parent]
         }
-        guard cursor != nil || knownHeight == 0 else { return [] }
+        guard cursor != nil else { return [] }
         var chosen: [Block] = []
         var bytes = 0
         for block in path.reversed() {
@@ -282,7 +299,7 @@ public struct ConsensusCore: Sendable {
                 }
             }
             guard block.epoch == validators.epoch, let parent = blocks[block.parent] else { break }
-            guard block.parent == block.justify.blockHash, block.height == parent.height + 1, block.view > parent.view,
+            guard block.parent == block.justify.blockHash, block.height == parent.height + 1, block.view > viewInEpoch(parent),
                   block.proposer == validators.leader(of: block.view), verify(block.justify) else {
                 effects.append(.misbehaved(validator: sender, "sync answer with a block that does not verify"))
                 break
@@ -304,6 +321,35 @@ public struct ConsensusCore: Sendable {
             effects.append(.missingParent(missing.key, from: sender))
         }
         return effects
+    }
+
+    /// The proof that `boundary` (committed by the last commit) is final: the certified blocks
+    /// above it up to the QC that committed it. Nil when the commit did not come from a 2-chain.
+    public func commitProof(of boundary: Block) -> EpochProof? {
+        guard let certificate = lastCommitCertificate else { return nil }
+        var chain: [Block] = []
+        var cursor = blocks[certificate.blockHash]
+        while let block = cursor, block.height > boundary.height {
+            chain.append(block)
+            cursor = blocks[block.parent]
+        }
+        guard cursor?.hash == boundary.hash, !chain.isEmpty, chain.count <= ConsensusLimits.maxSyncBlocks else { return nil }
+        return EpochProof(blocks: chain.reversed(), certificate: certificate)
+    }
+
+    /// Another node's proof that a block of this epoch is final: its blocks are taken as synced
+    /// ones, then its certificate is processed, so the 2-chain rule commits what it proves.
+    public mutating func receiveEpochProof(_ proof: EpochProof, from sender: Int, nowMs: UInt64) -> [Effect] {
+        guard let last = proof.blocks.last, proof.certificate.blockHash == last.hash, proof.certificate.view == last.view,
+              last.epoch == validators.epoch else {
+            return [.ignored("epoch proof that does not fit this epoch")]
+        }
+        let effects = receiveSynced(proof.blocks, from: sender, nowMs: nowMs)
+        guard blocks[last.hash] != nil else { return effects }
+        guard verify(proof.certificate) else {
+            return effects + [.misbehaved(validator: sender, "epoch proof with an invalid certificate")]
+        }
+        return effects + process(proof.certificate, nowMs: nowMs)
     }
 
     /// Jolteon's voting rule.
@@ -403,12 +449,15 @@ public struct ConsensusCore: Sendable {
     mutating func process(_ qc: QuorumCertificate, nowMs: UInt64) -> [Effect] {
         var effects: [Effect] = []
         if qc.view > highQC.view { highQC = qc }
-        if let block = blocks[qc.blockHash] {
+        // The anchor's own QC is from the epoch before: its views mean nothing here.
+        if let block = blocks[qc.blockHash], block.epoch == validators.epoch {
             safety.lockedView = max(safety.lockedView, block.justify.view)
             if config.unsafeOneChainCommit {
                 effects += commit(upTo: block)
             } else if block.justify.view + 1 == block.view, let parent = blocks[block.parent] {
-                effects += commit(upTo: parent)
+                let committedNow = commit(upTo: parent)
+                if !committedNow.isEmpty { lastCommitCertificate = qc }
+                effects += committedNow
             }
         }
         if qc.view >= view {
@@ -455,8 +504,9 @@ public struct ConsensusCore: Sendable {
         return min(config.maxViewTimeoutMs, config.baseViewTimeoutMs << shift)
     }
 
-    /// Each QC's signatures are checked once.
+    /// Each QC's signatures are checked once. The epoch's root needs none.
     mutating func verify(_ qc: QuorumCertificate) -> Bool {
+        if qc == rootQC { return true }
         let id = qcID(qc)
         if verifiedQCs.contains(id) { return true }
         signaturesChecked += UInt64(qc.votes.count)

@@ -26,12 +26,17 @@ public struct ConsensusReplica: Sendable {
     public enum Effect: Sendable, Equatable {
         /// Store durably (and sync) before carrying out any later effect.
         case persist(ConsensusCore.SafetyState)
-        case broadcast(ConsensusMessage)
-        case send(ConsensusMessage, toValidator: Int)
+        /// To these validators (resolved when the effect was made: an epoch change in the same
+        /// step must not redirect it).
+        case broadcast(ConsensusMessage, to: [PublicKey])
+        case send(ConsensusMessage, to: PublicKey)
         /// Final, in height order, executed.
         case committed(Block, BlockExecution)
-        /// Ask validator `from` for the chain up to this block (block sync).
-        case missingBlock(Digest32, from: Int)
+        /// The block just committed ended its epoch: store the change (its proof answers peers
+        /// that sync across it). The replica already runs the next epoch.
+        case epochChanged(EpochChange)
+        /// Ask this validator for the chain up to this block (block sync).
+        case missingBlock(Digest32, from: PublicKey)
         /// A client's transaction, admitted here, to pass on to the other validators (the shell
         /// batches these into one envelope).
         case gossip(Transaction)
@@ -58,13 +63,21 @@ public struct ConsensusReplica: Sendable {
     public private(set) var core: ConsensusCore
     public private(set) var mempool: Mempool
     public private(set) var app: any ConsensusApplication
+    private let key: SigningKey?
+    /// The safety state read at start; each epoch's core takes it if it belongs to that epoch.
+    private let storedSafety: ConsensusCore.SafetyState
     private var verified = Set<Digest32>()
     private var verifiedOrder = Deque<Digest32>()
     private var roots: [UInt64: Digest32] = [:]
     /// A proposal held back (nothing to propose): the view and when to propose anyway.
     private var deferredProposal: (view: UInt64, atMs: UInt64)?
+    /// Messages of the next epoch that came before ours ended, with their senders.
+    private var nextEpochMessages = Deque<(message: ConsensusMessage, sender: PublicKey)>()
     /// Signatures checked outside the core (transactions), for the CPU model.
     public private(set) var transactionSignaturesChecked: UInt64 = 0
+    /// Signatures the cores of ended epochs checked and made (the counters only grow).
+    private var endedEpochsChecked: UInt64 = 0
+    private var endedEpochsMade: UInt64 = 0
 
     public init(config: Config = Config(), networkID: Digest32, validators: ValidatorSet, key: SigningKey?,
                 app: any ConsensusApplication, safety: ConsensusCore.SafetyState = .init()) {
@@ -73,10 +86,22 @@ public struct ConsensusReplica: Sendable {
         core = ConsensusCore(config: config.core, validators: validators, key: key, safety: safety)
         mempool = Mempool(config: config.mempool)
         self.app = app
+        self.key = key
+        storedSafety = safety
     }
 
-    public var signaturesChecked: UInt64 { core.signaturesChecked + transactionSignaturesChecked }
-    public var signaturesMade: UInt64 { core.signaturesMade }
+    public var epoch: UInt64 { core.validators.epoch }
+
+    /// The current validators other than this node: where its messages go.
+    public var otherValidators: [PublicKey] { Self.others(core.validators.keys, than: key?.publicKey) }
+
+    static func others(_ keys: [PublicKey], than me: PublicKey?) -> [PublicKey] {
+        var seen = Set<PublicKey>()
+        return keys.filter { $0 != me && seen.insert($0).inserted }
+    }
+
+    public var signaturesChecked: UInt64 { core.signaturesChecked + endedEpochsChecked + transactionSignaturesChecked }
+    public var signaturesMade: UInt64 { core.signaturesMade + endedEpochsMade }
 
     public mutating func start(nowMs: UInt64) -> [Effect] { lift(core.start(nowMs: nowMs), nowMs: nowMs) }
 
@@ -88,12 +113,15 @@ public struct ConsensusReplica: Sendable {
         for block in chain {
             guard block.height == app.executed.height + 1,
                   block.parent == (replayed.last?.hash ?? Block.genesisHash) else { break }
-            _ = execute(block)
+            // Epoch changes happen again as the blocks execute (no view is started here).
+            _ = execute(block, nowMs: nil)
             replayed.append(block)
         }
         guard !replayed.isEmpty else { return 0 }
-        let tail = Array(replayed.suffix(config.core.retainedBlocks))
-        let connected = branch.first?.parent == tail.last?.hash ? branch : []
+        // The current epoch's core holds its anchor and what follows it.
+        let anchorHeight = core.committed.height
+        let tail = Array(replayed.suffix(config.core.retainedBlocks).filter { $0.height >= anchorHeight })
+        let connected = branch.first?.parent == tail.last?.hash && branch.allSatisfy({ $0.epoch == epoch }) ? branch : []
         core.restore(committedTail: tail, branch: connected, highQC: highQC)
         return replayed.count
     }
@@ -128,7 +156,9 @@ public struct ConsensusReplica: Sendable {
 
     /// A consensus message from validator `sender` (nil: not a validator; only transactions
     /// are taken from those).
-    public mutating func receive(_ message: ConsensusMessage, from sender: Int?, nowMs: UInt64) -> [Effect] {
+    public mutating func receive(_ message: ConsensusMessage, from senderKey: PublicKey, nowMs: UInt64) -> [Effect] {
+        let sender = core.validators.index(of: senderKey)
+        if let ahead = message.epoch, ahead > epoch { return heldForNextEpoch(message, ahead: ahead, from: senderKey) }
         switch message {
         case let .transactions(transactions):
             // From a validator: already gossiped. From anyone else: a client's submission, which
@@ -155,12 +185,47 @@ public struct ConsensusReplica: Sendable {
             }
             return [.ignored("sync request for a chain we do not hold")]
         case let .blockResponse(response):
+            // The proof broadcast when an epoch we already left ended: nothing new in it.
+            if let last = response.epochProof?.blocks.last, last.epoch < epoch { return [] }
             guard let sender else { return [.ignored("sync answer from a non-validator")] }
-            for block in response.blocks {
+            for block in response.blocks + (response.epochProof?.blocks ?? []) {
                 if let refusal = refusal(of: block, from: sender) { return [refusal] }
             }
-            return lift(core.receiveSynced(response.blocks, from: sender, nowMs: nowMs), nowMs: nowMs)
+            let before = epoch
+            var effects = lift(core.receiveSynced(response.blocks, from: sender, nowMs: nowMs), nowMs: nowMs)
+            // A proof of an epoch we already left (the broadcast at its end) has nothing for us.
+            if let proof = response.epochProof, epoch == before, proof.blocks.last?.epoch == epoch {
+                effects += lift(core.receiveEpochProof(proof, from: sender, nowMs: nowMs), nowMs: nowMs)
+            }
+            return effects
         }
+    }
+
+    // MARK: epochs
+
+    /// A message of a later epoch: the others ended ours and we have not seen it end yet. Those
+    /// of the very next epoch wait (bounded) to be replayed once we have; a proposal or timeout
+    /// from a validator we know also tells us where to fetch the chain that ended ours.
+    mutating func heldForNextEpoch(_ message: ConsensusMessage, ahead: UInt64, from senderKey: PublicKey) -> [Effect] {
+        if ahead == epoch + 1 {
+            if nextEpochMessages.count >= Self.maxNextEpochMessages { nextEpochMessages.removeFirst() }
+            nextEpochMessages.append((message, senderKey))
+        }
+        guard core.validators.index(of: senderKey) != nil else { return [] }
+        switch message {
+        case let .proposal(block): return [.missingBlock(block.parent, from: senderKey)]
+        case let .timeout(timeout): return [.missingBlock(timeout.highQC.blockHash, from: senderKey)]
+        default: return []
+        }
+    }
+
+    static let maxNextEpochMessages = 256
+
+    /// After an epoch change: the held messages of the epoch just begun.
+    mutating func replayHeldMessages(nowMs: UInt64) -> [Effect] {
+        let held = nextEpochMessages.filter { $0.message.epoch == epoch }
+        nextEpochMessages.removeAll()
+        return held.flatMap { receive($0.message, from: $0.sender, nowMs: nowMs) }
     }
 
     // MARK: proposals
@@ -215,19 +280,23 @@ public struct ConsensusReplica: Sendable {
 
     // MARK: core effects
 
-    /// Maps the core's effects to ours, proposing when asked and executing commits.
+    /// Maps the core's effects to ours, proposing when asked and executing commits. When a
+    /// commit ends the epoch, the ending core's remaining effects are void.
     mutating func lift(_ effects: [ConsensusCore.Effect], nowMs: UInt64) -> [Effect] {
+        let epoch = self.epoch
+        let keys = core.validators.keys
         var out: [Effect] = []
         for effect in effects {
+            guard self.epoch == epoch else { break }
             switch effect {
             case let .persist(safety): out.append(.persist(safety))
-            case let .broadcast(message): out.append(.broadcast(Self.wire(message)))
-            case let .send(message, to): out.append(.send(Self.wire(message), toValidator: to))
+            case let .broadcast(message): out.append(.broadcast(Self.wire(message), to: otherValidators))
+            case let .send(message, to): out.append(.send(Self.wire(message), to: keys[to]))
             case let .proposeNow(view):
                 deferredProposal = (view, nowMs + config.emptyBlockDelayMs)
                 out += proposeDeferred(nowMs: nowMs, force: false)
-            case let .commit(block): out.append(execute(block))
-            case let .missingParent(hash, from): out.append(.missingBlock(hash, from: from))
+            case let .commit(block): out += execute(block, nowMs: nowMs)
+            case let .missingParent(hash, from): out.append(.missingBlock(hash, from: keys[from]))
             case let .misbehaved(validator, reason): out.append(.misbehaved(validator: validator, reason))
             case let .ignored(reason): out.append(.ignored(reason))
             }
@@ -252,14 +321,41 @@ public struct ConsensusReplica: Sendable {
                                  stateRoot: app.executed.stateRoot, nowMs: nowMs), nowMs: nowMs)
     }
 
-    mutating func execute(_ block: Block) -> Effect {
+    /// Executes a committed block; if it names a new validator set, the epoch ends with it.
+    /// `nowMs` is nil while replaying stored blocks (the next epoch's first view starts later).
+    mutating func execute(_ block: Block, nowMs: UInt64?) -> [Effect] {
         let execution = app.executeBlock(block)
         roots[block.height] = execution.stateRoot
         if block.height > UInt64(config.rootHistory) { roots[block.height - UInt64(config.rootHistory)] = nil }
         let app = self.app
         mempool.removeCommitted(block.transactions) { app.nextNonce(of: $0) }
         self.app.commit(height: block.height)
-        return .committed(block, execution)
+        guard let next = execution.nextValidators else { return [.committed(block, execution)] }
+        return [.committed(block, execution)] + beginEpoch(after: block, validators: next, nowMs: nowMs)
+    }
+
+    /// Ends the epoch at `last`: a new core for the next validators, anchored on it. Blocks the
+    /// ending epoch certified above `last` are dropped, never committed (their transactions are
+    /// still in the mempool and are proposed again). The proof goes to the ending and the new
+    /// validators, so those still in the ending epoch need not wait to find out by timeouts.
+    mutating func beginEpoch(after last: Block, validators next: [Genesis.Validator], nowMs: UInt64?) -> [Effect] {
+        guard !next.isEmpty, next.count <= ConsensusLimits.maxValidators else {
+            return [.ignored("the application named an unusable validator set (\(next.count) validators)")]
+        }
+        let ending = core.validators
+        let proof = core.commitProof(of: last)
+        let validators = ValidatorSet(epoch: ending.epoch + 1, validators: next)
+        endedEpochsChecked += core.signaturesChecked
+        endedEpochsMade += core.signaturesMade
+        core = ConsensusCore(config: config.core, validators: validators, key: key, safety: storedSafety, anchor: last)
+        deferredProposal = nil
+        var out: [Effect] = [.epochChanged(EpochChange(validators: validators, lastBlock: last, proof: proof))]
+        if let proof, nowMs != nil {
+            let audience = Self.others(ending.keys + validators.keys, than: key?.publicKey)
+            out.append(.broadcast(.blockResponse(BlockResponse(blocks: [last], epochProof: proof)), to: audience))
+        }
+        if let nowMs { out += lift(core.start(nowMs: nowMs), nowMs: nowMs) + replayHeldMessages(nowMs: nowMs) }
+        return out
     }
 
     static func wire(_ message: ConsensusCore.Message) -> ConsensusMessage {

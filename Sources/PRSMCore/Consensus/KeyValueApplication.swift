@@ -4,20 +4,29 @@
 /// block: root(h) = BLAKE2b-256("prsm-kv" ‖ root(h−1) ‖ h ‖ each transaction hash and outcome),
 /// so two replicas share a root only if they executed the same transactions with the same
 /// outcomes in the same order. Used by tests, the simulator, the devnet and the benchmarks.
+///
+/// Validator-set changes stand in for the ledger's staking: the `governor` key (if any) may send
+/// `@validators=<hex key>:<power>,…`; the block carrying it ends the epoch, and the next one
+/// runs with that set. Anyone else's `@` keys are refused.
 public struct KeyValueApplication: ConsensusApplication {
     public static let maxKeyBytes = 64
+    public static let validatorsKey = "@validators"
     /// Keys kept; a write of a new key beyond this fails with a receipt (bounded state).
     public var maxKeys = 1_000_000
+    public let governor: PublicKey?
 
     public private(set) var values: [String: [UInt8]] = [:]
     private var nonces: [PublicKey: UInt64] = [:]
     public private(set) var executed = ExecutedState(height: 0, stateRoot: .zero)
     public private(set) var committedHeight: UInt64 = 0
 
-    public init() {}
+    public init(governor: PublicKey? = nil) { self.governor = governor }
 
     public func checkTx(_ transaction: Transaction) -> TransactionCheck {
-        guard Self.parse(transaction.payload) != nil else { return .reject("payload is not key=value with a key of 1–64 bytes") }
+        guard let (key, value) = Self.parse(transaction.payload) else {
+            return .reject("payload is not key=value with a key of 1–64 bytes")
+        }
+        if let refusal = governance(key, value, from: transaction.sender).refusal { return .reject(refusal) }
         let next = nextNonce(of: transaction.sender)
         guard transaction.nonce >= next else { return .reject("nonce \(transaction.nonce) already used (next is \(next))") }
         return .accept(nextNonce: next)
@@ -33,19 +42,22 @@ public struct KeyValueApplication: ConsensusApplication {
         writer.u64(block.height)
         var receipts: [BlockExecution.Receipt] = []
         receipts.reserveCapacity(block.transactions.count)
+        var nextValidators: [Genesis.Validator]?
         for transaction in block.transactions {
-            let receipt = apply(transaction)
+            let receipt = apply(transaction, nextValidators: &nextValidators)
             writer.fixed(transaction.hash.bytes)
             writer.u8(receipt.succeeded ? 1 : 0)
             receipts.append(receipt)
         }
         executed = ExecutedState(height: block.height, stateRoot: Blake2b.hash256(writer.bytesWritten))
-        return BlockExecution(height: block.height, stateRoot: executed.stateRoot, receipts: receipts)
+        return BlockExecution(height: block.height, stateRoot: executed.stateRoot, receipts: receipts,
+                              nextValidators: nextValidators)
     }
 
     public mutating func commit(height: UInt64) { committedHeight = height }
 
-    private mutating func apply(_ transaction: Transaction) -> BlockExecution.Receipt {
+    private mutating func apply(_ transaction: Transaction, nextValidators: inout [Genesis.Validator]?)
+        -> BlockExecution.Receipt {
         let next = nextNonce(of: transaction.sender)
         guard transaction.nonce == next else {
             return .init(transaction: transaction.hash, succeeded: false, detail: "nonce \(transaction.nonce), expected \(next)")
@@ -54,11 +66,63 @@ public struct KeyValueApplication: ConsensusApplication {
         guard let (key, value) = Self.parse(transaction.payload) else {
             return .init(transaction: transaction.hash, succeeded: false, detail: "malformed payload")
         }
+        switch governance(key, value, from: transaction.sender) {
+        case let .refused(reason):
+            return .init(transaction: transaction.hash, succeeded: false, detail: reason)
+        case let .validators(set):
+            nextValidators = set
+            return .init(transaction: transaction.hash, succeeded: true, detail: "validator set of \(set.count) from the next epoch")
+        case .notGovernance:
+            break
+        }
         guard values[key] != nil || values.count < maxKeys else {
             return .init(transaction: transaction.hash, succeeded: false, detail: "key space full")
         }
         values[key] = value
         return .init(transaction: transaction.hash, succeeded: true, detail: "")
+    }
+
+    enum Governance {
+        case notGovernance
+        case validators([Genesis.Validator])
+        case refused(String)
+
+        var refusal: String? {
+            if case let .refused(reason) = self { return reason }
+            return nil
+        }
+    }
+
+    /// Keys starting with `@` are reserved: only `@validators`, only from the governor, only a
+    /// well-formed set of 1…1,024 distinct keys with nonzero powers.
+    func governance(_ key: String, _ value: [UInt8], from sender: PublicKey) -> Governance {
+        guard key.hasPrefix("@") else { return .notGovernance }
+        guard key == Self.validatorsKey else { return .refused("\(key) is a reserved key") }
+        guard sender == governor else { return .refused("only the governor may change the validators") }
+        guard let set = Self.parseValidators(value) else {
+            return .refused("@validators needs 1–\(ConsensusLimits.maxValidators) distinct <hex key>:<power>, comma-separated")
+        }
+        return .validators(set)
+    }
+
+    static func parseValidators(_ value: [UInt8]) -> [Genesis.Validator]? {
+        guard let text = String(validating: value, as: UTF8.self) else { return nil }
+        let entries = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard !entries.isEmpty, entries.count <= ConsensusLimits.maxValidators else { return nil }
+        var validators: [Genesis.Validator] = []
+        for entry in entries {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let bytes = try? Hex.decode(String(parts[0])), let key = try? PublicKey(bytes),
+                  let power = UInt64(parts[1]), power > 0, power <= UInt64(UInt32.max) else { return nil }
+            validators.append(Genesis.Validator(publicKey: key, power: power))
+        }
+        guard Set(validators.map(\.publicKey)).count == validators.count else { return nil }
+        return validators
+    }
+
+    /// The payload that names `validators` as the next epoch's set.
+    public static func validatorsPayload(_ validators: [Genesis.Validator]) -> [UInt8] {
+        Array("\(validatorsKey)=\(validators.map { "\($0.publicKey.hex):\($0.power)" }.joined(separator: ","))".utf8)
     }
 
     /// `key=value`: the key is the UTF-8 text before the first `=`.

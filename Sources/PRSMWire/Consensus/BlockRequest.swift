@@ -23,19 +23,35 @@ public struct BlockRequest: Hashable, Sendable {
 
 /// Blocks in ascending height order, each linked to the one before by its parent hash (the
 /// first to a block the requester holds). Each block's QC certifies its parent, so the receiver
-/// verifies and commits them by the ordinary 2-chain rule, trusting nobody.
+/// verifies and commits them by the ordinary 2-chain rule, trusting nobody. When the last block
+/// ends an epoch, `epochProof` shows it final (the requester then continues in the next epoch).
 public struct BlockResponse: Hashable, Sendable {
     public let blocks: [Block]
+    public let epochProof: EpochProof?
 
-    public init(blocks: [Block]) { self.blocks = blocks }
+    public init(blocks: [Block], epochProof: EpochProof? = nil) {
+        self.blocks = blocks
+        self.epochProof = epochProof
+    }
 
     public func encode(into writer: inout WireWriter) {
         writer.array(blocks) { $1.encode(into: &$0) }
+        if let epochProof {
+            writer.u8(1)
+            epochProof.encode(into: &writer)
+        } else {
+            writer.u8(0)
+        }
     }
 
     public static func decode(from reader: inout WireReader) throws(WireError) -> BlockResponse {
-        BlockResponse(blocks: try reader.array("sync blocks", limit: ConsensusLimits.maxSyncBlocks) {
+        let blocks = try reader.array("sync blocks", limit: ConsensusLimits.maxSyncBlocks) {
             (r: inout WireReader) throws(WireError) in try Block.decode(from: &r)
-        })
+        }
+        switch try reader.u8("sync epoch proof flag") {
+        case 0: return BlockResponse(blocks: blocks)
+        case 1: return BlockResponse(blocks: blocks, epochProof: try EpochProof.decode(from: &reader))
+        default: throw .nonCanonical("sync epoch proof flag")
+        }
     }
 }

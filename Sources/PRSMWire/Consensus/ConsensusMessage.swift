@@ -11,6 +11,16 @@ public enum ConsensusMessage: Hashable, Sendable {
     case blockRequest(BlockRequest)
     case blockResponse(BlockResponse)
 
+    /// The epoch a proposal, vote or timeout belongs to (nil for the others).
+    public var epoch: UInt64? {
+        switch self {
+        case let .proposal(block): return block.epoch
+        case let .vote(vote): return vote.epoch
+        case let .timeout(timeout): return timeout.epoch
+        case .transactions, .blockRequest, .blockResponse: return nil
+        }
+    }
+
     public var kind: MessageKind {
         switch self {
         case .proposal: return .proposal

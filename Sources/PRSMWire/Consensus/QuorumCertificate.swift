@@ -20,6 +20,13 @@ public struct QuorumCertificate: Hashable, Sendable {
     /// invalid, not a second genesis).
     public var isGenesis: Bool { view == 0 && blockHash == Block.genesisHash && votes.isEmpty }
 
+    /// The QC an epoch starts from: view 0, no votes, naming the block the previous epoch ended
+    /// with (for epoch 0, the genesis block: `.genesis`). Only a core that committed that block
+    /// accepts it; on the wire it proves nothing.
+    public static func root(of anchor: Digest32) -> QuorumCertificate {
+        QuorumCertificate(view: 0, blockHash: anchor, votes: [])
+    }
+
     public func encode(into writer: inout WireWriter) {
         writer.u64(view)
         writer.fixed(blockHash.bytes)
@@ -38,9 +45,10 @@ public struct QuorumCertificate: Hashable, Sendable {
         return QuorumCertificate(view: view, blockHash: blockHash, votes: votes)
     }
 
-    /// Distinct signers holding a quorum, every signature valid. Genesis is valid by definition.
+    /// Distinct signers holding a quorum, every signature valid. Genesis is valid by definition,
+    /// in epoch 0 only (later epochs start from their own root).
     public func isValid(for validators: ValidatorSet) -> Bool {
-        if isGenesis { return true }
+        if isGenesis { return validators.epoch == 0 }
         guard view > 0 else { return false }
         let indices = votes.map(\.index)
         guard Set(indices).count == indices.count, validators.power(of: indices) >= validators.quorumPower else {
