@@ -7,6 +7,8 @@ public struct ConsensusOptions: Sendable {
     /// Where validators' nodes listen, by key: those of genesis and any a later epoch may bring
     /// (several addresses for one key only in Twins tests, where two nodes share a key).
     public var directory: [PublicKey: [PeerAddress]] = [:]
+    /// How much of the chain stays on disk.
+    public var retention = BlockRetention()
     /// The application behind the contract (the FTNS ledger once it exists).
     public var makeApplication: @Sendable () -> any ConsensusApplication = { KeyValueApplication() }
     /// Deliberately broken behaviour, for the simulator's Byzantine nodes only.

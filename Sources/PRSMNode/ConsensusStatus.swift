@@ -13,6 +13,11 @@ public struct ConsensusStatus: Codable, Sendable, Equatable {
     public let stateRoot: String
     /// Transactions in the blocks this node committed since it started.
     public let committedTransactions: UInt64
+    /// The chain on disk: the last state snapshot's height, the lowest block still stored
+    /// (nil: none) and the stored blocks' bytes.
+    public let snapshotHeight: UInt64
+    public let storedFromHeight: UInt64?
+    public let storedBlockBytes: UInt64
 
     enum CodingKeys: String, CodingKey {
         case epoch, validators, view
@@ -22,5 +27,8 @@ public struct ConsensusStatus: Codable, Sendable, Equatable {
         case mempool, validator
         case stateRoot = "state_root"
         case committedTransactions = "committed_transactions"
+        case snapshotHeight = "snapshot_height"
+        case storedFromHeight = "stored_from_height"
+        case storedBlockBytes = "stored_block_bytes"
     }
 }

@@ -33,7 +33,8 @@ extension Node {
                             committedHash: replica.core.committed.hash.hex, highQCView: replica.core.highQC.view,
                             mempool: replica.mempool.count, validator: replica.core.myIndex,
                             stateRoot: replica.app.executed.stateRoot.hex,
-                            committedTransactions: committedTransactions)
+                            committedTransactions: committedTransactions, snapshotHeight: storedChain.snapshotHeight,
+                            storedFromHeight: storedChain.lowestHeight, storedBlockBytes: storedChain.bytes)
         }
     }
 
@@ -89,6 +90,7 @@ extension Node {
 
     func applyConsensus(_ effects: [ConsensusReplica.Effect]) {
         reportConsensusCPU()
+        defer { maintainBlockStore() }
         for effect in effects {
             switch effect {
             case let .persist(safety):
@@ -264,19 +266,29 @@ extension Node {
         }
     }
 
-    /// Replays the stored chain into a fresh replica (called once, before `run`).
-    static func restoreChain(_ replica: inout ConsensusReplica, from store: any Store, logger: Logger) {
+    /// Restores the stored snapshot and replays the stored chain above it into a fresh replica
+    /// (called once, before `run`); returns what the store holds of the chain.
+    static func restoreChain(_ replica: inout ConsensusReplica, from store: any Store, logger: Logger) -> StoredChain {
         var chain: [Block] = []
+        var stored = StoredChain()
+        var damaged = false
         do {
             for entry in try store.scan(.blocks) {
-                var reader = WireReader(bytes: entry.value)
+                if stored.lowestHeight == nil, entry.key.count == 8 { stored.lowestHeight = heightOf(entry.key) }
+                stored.bytes += UInt64(entry.value.count)
                 // A damaged entry ends the replay there: later blocks come from peers by sync.
-                guard let block = try? Block.decode(from: &reader) else { break }
+                var reader = WireReader(bytes: entry.value)
+                guard !damaged, let block = try? Block.decode(from: &reader) else {
+                    damaged = true
+                    continue
+                }
                 chain.append(block)
             }
         } catch {
             logger.error("cannot read stored blocks; syncing from peers", metadata: ["error": "\(error)"])
         }
+        let snapshot = loadSnapshot(from: store, logger: logger)
+        stored.snapshotHeight = snapshot?.height ?? 0
         func decode<Value>(_ key: [UInt8], _ read: (inout WireReader) throws(WireError) -> Value) -> Value? {
             guard let bytes = try? store.get(.consensus, key) else { return nil }
             var reader = WireReader(bytes: bytes)
@@ -288,14 +300,22 @@ extension Node {
                 try Block.decode(from: &b)
             }
         } ?? []
-        let replayed = replica.restore(committed: chain, branch: branch, highQC: highQC)
-        if replayed > 0 {
-            logger.info("consensus state restored", metadata: [
-                "blocks": "\(replayed)", "height": "\(replica.core.committed.height)",
-                "state_root": "\(replica.app.executed.stateRoot.hex)",
-            ])
+        do {
+            let replayed = try replica.restore(snapshot: snapshot, committed: chain, branch: branch, highQC: highQC)
+            if replica.core.committed.height > 0 {
+                logger.info("consensus state restored", metadata: [
+                    "snapshot_height": "\(snapshot?.height ?? 0)", "blocks_replayed": "\(replayed)",
+                    "height": "\(replica.core.committed.height)", "epoch": "\(replica.epoch)",
+                    "state_root": "\(replica.app.executed.stateRoot.hex)",
+                ])
+            }
+        } catch {
+            logger.error("stored state snapshot does not restore; syncing from peers", metadata: ["error": "\(error)"])
         }
+        return stored
     }
+
+    static func heightOf(_ key: [UInt8]) -> UInt64 { key.reduce(0) { $0 << 8 | UInt64($1) } }
 
     static func loadSafety(from store: any Store) -> ConsensusCore.SafetyState {
         var safety = ConsensusCore.SafetyState()
@@ -315,7 +335,10 @@ extension Node {
             block.encode(into: &writer)
             var batch = StoreBatch()
             batch.put(.blocks, Self.heightKey(block.height), writer.bytesWritten)
-            do { try store.apply(batch) } catch {
+            do {
+                try store.apply(batch)
+                noteStoredBlock(height: block.height, bytes: writer.bytesWritten.count)
+            } catch {
                 storeErrors += 1
                 logger.warning("committed block not saved", metadata: ["height": "\(block.height)", "error": "\(error)"])
             }

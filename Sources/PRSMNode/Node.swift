@@ -65,6 +65,7 @@ public actor Node {
     /// When the next dial-back check is due (nil: none planned).
     var nextReachabilityCheckMs: UInt64?
     var consensus: ConsensusReplica?
+    var storedChain = StoredChain()
     var reportedChecks: UInt64 = 0
     var reportedSigns: UInt64 = 0
     var delayedConsensus: [DelayedConsensusSend] = []
@@ -140,7 +141,7 @@ public actor Node {
                 config: consensusOptions.replica, networkID: options.genesis.networkID, validators: validators,
                 key: consensusOptions.validatorKey, app: consensusOptions.makeApplication(),
                 safety: store.map(Self.loadSafety) ?? .init())
-            if let store { Self.restoreChain(&replica, from: store, logger: logger) }
+            if let store { storedChain = Self.restoreChain(&replica, from: store, logger: logger) }
             committedTransactions = 0
             consensus = replica
         }

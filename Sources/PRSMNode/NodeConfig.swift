@@ -29,6 +29,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var consensusPeers: [String] = []
     public var baseViewTimeoutMs: UInt64 = 1_000
     public var maxViewTimeoutMs: UInt64 = 30_000
+    /// The chain kept on disk (`BlockRetention`).
+    public var retention = BlockRetention()
 
     public init() {}
 
@@ -85,6 +87,12 @@ public struct NodeConfig: Sendable, Equatable {
         # First view timeout, doubling per consecutive timeout up to the maximum.
         # base_view_timeout_ms = 1000
         # max_view_timeout_ms = 30000
+        # Disk: a state snapshot every snapshot_interval blocks; the newest keep_blocks blocks
+        # are kept for peers that sync, older ones pruned; over max_block_store_mb of blocks the
+        # node snapshots at once and prunes down to the snapshot.
+        # keep_blocks = 100000
+        # snapshot_interval = 1000
+        # max_block_store_mb = 1024
 
         """
 
@@ -108,6 +116,9 @@ public struct NodeConfig: Sendable, Equatable {
             var peers: [String]?
             var base_view_timeout_ms: Int?
             var max_view_timeout_ms: Int?
+            var keep_blocks: Int?
+            var snapshot_interval: Int?
+            var max_block_store_mb: Int?
         }
         var consensus: Consensus?
         struct DHT: Decodable {
@@ -131,7 +142,8 @@ public struct NodeConfig: Sendable, Equatable {
                    "replay_tolerance_ms", "max_replay_senders"],
         "log": ["level"],
         "dht": ["bootstrap", "k", "max_records", "max_record_bytes", "max_records_per_peer"],
-        "consensus": ["validator", "peers", "base_view_timeout_ms", "max_view_timeout_ms"],
+        "consensus": ["validator", "peers", "base_view_timeout_ms", "max_view_timeout_ms",
+                      "keep_blocks", "snapshot_interval", "max_block_store_mb"],
     ]
 
     public static func parse(_ text: String, path: String) throws(NodeError) -> NodeConfig {
@@ -183,6 +195,14 @@ public struct NodeConfig: Sendable, Equatable {
                                                     or: config.baseViewTimeoutMs, section: "consensus")
             config.maxViewTimeoutMs = try unsigned(consensus.max_view_timeout_ms, "max_view_timeout_ms",
                                                    or: config.maxViewTimeoutMs, section: "consensus")
+            config.retention.keepBlocks = try unsigned(consensus.keep_blocks, "keep_blocks",
+                                                       or: config.retention.keepBlocks, section: "consensus")
+            config.retention.snapshotInterval = try unsigned(consensus.snapshot_interval, "snapshot_interval",
+                                                             or: config.retention.snapshotInterval, section: "consensus")
+            let megabytes = try unsigned(consensus.max_block_store_mb, "max_block_store_mb",
+                                         or: config.retention.maxStoredBytes >> 20, section: "consensus")
+            guard megabytes <= 1 << 24 else { throw .badConfig(path, "consensus.max_block_store_mb must be ≤ 16777216 (16 TiB)") }
+            config.retention.maxStoredBytes = megabytes << 20
         }
         try config.validate(path: path)
         return config
@@ -260,6 +280,7 @@ public struct NodeConfig: Sendable, Equatable {
         var options = ConsensusOptions(validatorKey: consensusValidator ? identity : nil, directory: book)
         options.replica.core.baseViewTimeoutMs = baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = maxViewTimeoutMs
+        options.retention = retention
         return options
     }
 

@@ -30,6 +30,7 @@ extension Simulation {
         options.replica.core.unsafeOneChainCommit = workload.unsafeOneChainCommit
         options.replica.maxBlockTransactions = workload.maxBlockTransactions
         options.replica.core.retainedBlocks = workload.retainedBlocks
+        options.retention = workload.retention
         options.fault = sim.spec.behaviour?.consensusFault
         return options
     }

@@ -20,6 +20,8 @@ public struct ConsensusWorkload: Sendable, Equatable {
     /// Blocks each node keeps in memory below its committed one (older ones are served from its
     /// store); tests lower it to exercise sync from disk. Not a topology key.
     public var retainedBlocks = ConsensusCore.Config().retainedBlocks
+    /// The chain each node keeps on disk; tests shrink it to exercise pruning. Not a topology key.
+    public var retention = BlockRetention()
     /// Validator-set changes the governor submits; each takes effect at the epoch boundary its
     /// transaction's block makes. Nodes named here but not in genesis run as observers until an
     /// epoch includes them (they sync the chain from the validators).

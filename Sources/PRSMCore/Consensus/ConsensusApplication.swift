@@ -16,6 +16,11 @@ public protocol ConsensusApplication: Sendable {
     mutating func commit(height: UInt64)
     /// The last executed height and its state root (0 and `.zero` before any block).
     var executed: ExecutedState { get }
+    /// The whole executed state as bytes, the same on every honest node at one height: a node
+    /// keeps one so it can prune the blocks below it and still restart.
+    func snapshot() -> [UInt8]
+    /// Replaces the state with one `snapshot()` made; refuses bytes that do not decode.
+    mutating func restore(fromSnapshot bytes: [UInt8]) throws(WireError)
 }
 
 public enum TransactionCheck: Sendable, Equatable {

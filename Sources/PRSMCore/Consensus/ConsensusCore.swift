@@ -63,7 +63,8 @@ public struct ConsensusCore: Sendable {
     public private(set) var safety: SafetyState
     public private(set) var view: UInt64 = 0
     public private(set) var highQC: QuorumCertificate
-    /// The QC this epoch starts from (certifies the block the previous epoch ended with).
+    /// The block the previous epoch ended with (genesis in epoch 0), and the QC naming it.
+    public let anchor: Block
     public let rootQC: QuorumCertificate
     /// The TC that let us into the current view, if we entered it by timeout.
     private var enteredByTC: TimeoutCertificate?
@@ -102,6 +103,7 @@ public struct ConsensusCore: Sendable {
         self.key = key
         myIndex = key.flatMap { validators.index(of: $0.publicKey) }
         self.safety = safety.epoch == validators.epoch ? safety : SafetyState(epoch: validators.epoch)
+        self.anchor = anchor
         committed = anchor
         blocks = [anchor.hash: anchor]
         rootQC = .root(of: anchor.hash)

@@ -105,25 +105,47 @@ public struct ConsensusReplica: Sendable {
 
     public mutating func start(nowMs: UInt64) -> [Effect] { lift(core.start(nowMs: nowMs), nowMs: nowMs) }
 
-    /// After a restart: re-executes the stored committed chain (from height 1, in order) and
-    /// hands the core its tail, the uncommitted branch and the highest QC. Returns how many
-    /// blocks were replayed; stops at the first gap (the rest is synced from peers).
-    public mutating func restore(committed chain: [Block], branch: [Block], highQC: QuorumCertificate?) -> Int {
-        var replayed: [Block] = []
-        for block in chain {
-            guard block.height == app.executed.height + 1,
-                  block.parent == (replayed.last?.hash ?? Block.genesisHash) else { break }
+    /// The state at the committed height, to keep instead of the blocks below it.
+    public func snapshot() -> ConsensusSnapshot {
+        ConsensusSnapshot(block: core.committed, validators: core.validators, epochAnchor: core.anchor,
+                          application: app.snapshot())
+    }
+
+    /// After a restart: takes the stored snapshot, if any, then re-executes the stored committed
+    /// chain above it (in order) and hands the core its tail, the uncommitted branch and the
+    /// highest QC. Returns how many blocks were replayed; stops at the first gap (the rest is
+    /// synced from peers). Throws, changing nothing, when the snapshot does not decode.
+    public mutating func restore(snapshot: ConsensusSnapshot? = nil, committed chain: [Block], branch: [Block],
+                                 highQC: QuorumCertificate?) throws(WireError) -> Int {
+        var last = Block.genesis
+        if let snapshot {
+            var restored = app
+            try restored.restore(fromSnapshot: snapshot.application)
+            guard restored.executed.height == snapshot.block.height else {
+                throw .nonCanonical("snapshot state is at height \(restored.executed.height), its block at \(snapshot.block.height)")
+            }
+            app = restored
+            core = ConsensusCore(config: config.core, validators: snapshot.validators, key: key, safety: storedSafety,
+                                 anchor: snapshot.epochAnchor)
+            last = snapshot.block
+        }
+        var tail = [last]
+        var replayed = 0
+        for block in chain where block.height > last.height {
+            guard block.height == app.executed.height + 1, block.parent == last.hash else { break }
             // Epoch changes happen again as the blocks execute (no view is started here).
             _ = execute(block, nowMs: nil)
-            replayed.append(block)
+            tail.append(block)
+            last = block
+            replayed += 1
         }
-        guard !replayed.isEmpty else { return 0 }
+        guard last != .genesis else { return 0 }
         // The current epoch's core holds its anchor and what follows it.
         let anchorHeight = core.committed.height
-        let tail = Array(replayed.suffix(config.core.retainedBlocks).filter { $0.height >= anchorHeight })
+        tail = Array(tail.suffix(config.core.retainedBlocks).filter { $0.height >= anchorHeight })
         let connected = branch.first?.parent == tail.last?.hash && branch.allSatisfy({ $0.epoch == epoch }) ? branch : []
         core.restore(committedTail: tail, branch: connected, highQC: highQC)
-        return replayed.count
+        return replayed
     }
 
     public mutating func tick(nowMs: UInt64) -> [Effect] {

@@ -125,6 +125,53 @@ public struct KeyValueApplication: ConsensusApplication {
         Array("\(validatorsKey)=\(validators.map { "\($0.publicKey.hex):\($0.power)" }.joined(separator: ","))".utf8)
     }
 
+    // MARK: snapshots
+
+    /// Executed height, state root, committed height, then the values and the nonces, each
+    /// sorted by key (so equal states give equal bytes).
+    public func snapshot() -> [UInt8] {
+        var writer = WireWriter()
+        writer.fixed(Array("prsm-kv-snapshot".utf8))
+        writer.u64(executed.height)
+        writer.fixed(executed.stateRoot.bytes)
+        writer.u64(committedHeight)
+        writer.array(values.sorted { $0.key < $1.key }) { w, entry in
+            w.string(entry.key)
+            w.bytes(entry.value)
+        }
+        writer.array(nonces.sorted { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) { w, entry in
+            w.fixed(entry.key.bytes)
+            w.u64(entry.value)
+        }
+        return writer.bytesWritten
+    }
+
+    public mutating func restore(fromSnapshot bytes: [UInt8]) throws(WireError) {
+        var reader = WireReader(bytes: bytes)
+        guard try reader.fixed(16, "snapshot magic") == Array("prsm-kv-snapshot".utf8) else {
+            throw .nonCanonical("not a key-value snapshot")
+        }
+        let height = try reader.u64("snapshot height")
+        let root = try Digest32.decode(from: &reader, "snapshot state root")
+        let committed = try reader.u64("snapshot committed height")
+        let entries = try reader.array("snapshot values", limit: maxKeys) { (r: inout WireReader) throws(WireError) in
+            (try r.string("snapshot key", limit: Self.maxKeyBytes), try r.bytes("snapshot value", limit: Transaction.maxPayload))
+        }
+        let nonceEntries = try reader.array("snapshot nonces", limit: 10_000_000) { (r: inout WireReader) throws(WireError) in
+            (try PublicKey.decode(from: &r, "snapshot sender"), try r.u64("snapshot nonce"))
+        }
+        try reader.finish()
+        let restoredValues = Dictionary(entries, uniquingKeysWith: { _, last in last })
+        let restoredNonces = Dictionary(nonceEntries, uniquingKeysWith: { _, last in last })
+        guard restoredValues.count == entries.count, restoredNonces.count == nonceEntries.count else {
+            throw .nonCanonical("snapshot repeats a key")
+        }
+        values = restoredValues
+        nonces = restoredNonces
+        executed = ExecutedState(height: height, stateRoot: root)
+        committedHeight = committed
+    }
+
     /// `key=value`: the key is the UTF-8 text before the first `=`.
     static func parse(_ payload: [UInt8]) -> (String, [UInt8])? {
         guard let separator = payload.firstIndex(of: UInt8(ascii: "=")), separator > 0,

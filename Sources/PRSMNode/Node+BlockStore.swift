@@ -1,0 +1,75 @@
+import Logging
+
+/// The committed chain on disk: blocks by height, snapshots of the state, pruning by the
+/// `BlockRetention` rules. Called at the end of each consensus step, when the application's
+/// state is exactly the committed height's.
+extension Node {
+    /// Bounded work per call: a long backlog is pruned over several steps.
+    static let maxPrunedPerStep: UInt64 = 4_096
+
+    func maintainBlockStore() {
+        guard let store, let replica = consensus, let retention = options.consensus?.retention else { return }
+        let height = replica.core.committed.height
+        let overLimit = storedChain.bytes > retention.maxStoredBytes
+        if height >= storedChain.snapshotHeight + retention.snapshotInterval || (overLimit && height > storedChain.snapshotHeight) {
+            saveSnapshot(replica.snapshot(), to: store)
+        }
+        // Blocks at or below the snapshot are not needed to restart; keep the newest ones for peers.
+        let byAge = height >= retention.keepBlocks ? height - retention.keepBlocks + 1 : 0
+        let floor = overLimit ? storedChain.snapshotHeight + 1 : min(byAge, storedChain.snapshotHeight + 1)
+        pruneBlocks(below: floor, from: store)
+    }
+
+    private func saveSnapshot(_ snapshot: ConsensusSnapshot, to store: any Store) {
+        var batch = StoreBatch()
+        batch.put(.consensus, Self.snapshotKey, snapshot.encode())
+        do {
+            try store.apply(batch)
+            // Blocks below it are deleted only once it is durable.
+            try store.sync()
+            storedChain.snapshotHeight = snapshot.height
+            logger.info("state snapshot saved", metadata: ["height": "\(snapshot.height)", "epoch": "\(snapshot.validators.epoch)"])
+        } catch {
+            storeErrors += 1
+            logger.error("state snapshot not saved; keeping the blocks it would replace", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func pruneBlocks(below floor: UInt64, from store: any Store) {
+        guard let lowest = storedChain.lowestHeight, lowest < floor else { return }
+        let end = min(floor, lowest + Self.maxPrunedPerStep)
+        var batch = StoreBatch()
+        var freed: UInt64 = 0
+        for height in lowest..<end {
+            let key = Self.heightKey(height)
+            if let value = try? store.get(.blocks, key) { freed += UInt64(value.count) }
+            batch.delete(.blocks, key)
+        }
+        do {
+            try store.apply(batch)
+            storedChain.lowestHeight = end
+            storedChain.bytes -= min(freed, storedChain.bytes)
+        } catch {
+            storeErrors += 1
+            logger.warning("old blocks not pruned", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Counts a newly stored block.
+    func noteStoredBlock(height: UInt64, bytes: Int) {
+        if storedChain.lowestHeight == nil { storedChain.lowestHeight = height }
+        storedChain.bytes += UInt64(bytes)
+    }
+
+    static let snapshotKey = Array("snapshot".utf8)
+
+    static func loadSnapshot(from store: any Store, logger: Logger) -> ConsensusSnapshot? {
+        do {
+            guard let bytes = try store.get(.consensus, snapshotKey) else { return nil }
+            return try ConsensusSnapshot.decode(bytes)
+        } catch {
+            logger.error("stored state snapshot is unreadable; syncing from peers", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}
