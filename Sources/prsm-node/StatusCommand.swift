@@ -50,9 +50,12 @@ struct StatusCommand: AsyncParsableCommand {
         }
         if let consensus = status.consensus {
             let role = consensus.validator.map { "validator \($0)" } ?? "observer"
-            print("consensus:  \(role), view \(consensus.view), committed height \(consensus.committedHeight) "
-                  + "(\(consensus.committedTransactions) transactions), mempool \(consensus.mempool)")
+            print("consensus:  \(role) of \(consensus.validators) in epoch \(consensus.epoch), view \(consensus.view), "
+                  + "committed height \(consensus.committedHeight) (\(consensus.committedTransactions) transactions), "
+                  + "mempool \(consensus.mempool)")
             print("state root: \(consensus.stateRoot)")
+            let stored = consensus.storedFromHeight.map { "blocks \($0)…\(consensus.committedHeight)" } ?? "no blocks"
+            print("chain:      \(stored) (\(consensus.storedBlockBytes / 1024) KiB), snapshot at \(consensus.snapshotHeight)")
         }
         let drops = status.drops.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         print("dropped:    \(drops.isEmpty ? "none" : drops.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
