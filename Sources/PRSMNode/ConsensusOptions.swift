@@ -7,6 +7,9 @@ public struct ConsensusOptions: Sendable {
     /// Where validators' nodes listen, by key: those of genesis and any a later epoch may bring
     /// (several addresses for one key only in Twins tests, where two nodes share a key).
     public var directory: [PublicKey: [PeerAddress]] = [:]
+    /// A node that does not vote in the current epoch asks a validator for new blocks this often
+    /// (validators send their messages only to validators).
+    public var followIntervalMs: UInt64 = 1_000
     /// How much of the chain stays on disk.
     public var retention = BlockRetention()
     /// The application behind the contract (the FTNS ledger once it exists).

@@ -49,8 +49,12 @@ extension Node {
             countDrop(.consensusRefused)
             return
         }
-        // An answer came: the next request to that validator need not wait out the throttle.
-        if case .blockResponse = message { syncRequestedMs[inbound.sender] = nil }
+        // An answer came: the next request to that validator need not wait out the throttle, and
+        // an observer that got a full answer asks for more at once.
+        if case let .blockResponse(response) = message {
+            syncRequestedMs[inbound.sender] = nil
+            if response.blocks.count == ConsensusLimits.maxSyncBlocks || response.epochProof != nil { nextFollowMs = nowMs }
+        }
         respondingTo = inbound.source
         applyConsensus(effects)
         respondingTo = nil
@@ -59,13 +63,29 @@ extension Node {
     func tickConsensus(nowMs: UInt64) {
         guard let effects = withReplica({ $0.tick(nowMs: nowMs) }) else { return }
         applyConsensus(effects)
+        followChain(nowMs: nowMs)
         flushDelayedConsensus(nowMs: nowMs)
         if let due = gossipDueMs, due <= nowMs { flushGossip() }
     }
 
     var consensusDeadlineMs: UInt64? {
         guard let replica = consensus else { return nil }
-        return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max, gossipDueMs ?? .max)
+        let follow = replica.core.myIndex == nil ? nextFollowMs : .max
+        return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max, gossipDueMs ?? .max, follow)
+    }
+
+    /// A node that does not vote in this epoch (an observer, or a validator that was removed)
+    /// receives no proposals: it asks the validators in turn for the blocks above its own.
+    func followChain(nowMs: UInt64) {
+        guard let replica = consensus, replica.core.myIndex == nil, nowMs >= nextFollowMs,
+              let interval = options.consensus?.followIntervalMs else { return }
+        nextFollowMs = nowMs + interval
+        let validators = replica.otherValidators.filter { !addresses(of: [$0]).isEmpty }
+        guard !validators.isEmpty else { return }
+        followCursor = (followCursor + 1) % validators.count
+        let request = ConsensusMessage.blockRequest(BlockRequest(target: .zero, knownHeight: replica.core.committed.height))
+        guard let bytes = seal(.consensus(request)) else { return }
+        for address in addresses(of: [validators[followCursor]]) { sendSealed(bytes, to: address) }
     }
 
     /// Client transactions leave in batches: when `gossipBatch` are waiting, or `gossipDelayMs`

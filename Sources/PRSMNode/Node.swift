@@ -66,6 +66,9 @@ public actor Node {
     var nextReachabilityCheckMs: UInt64?
     var consensus: ConsensusReplica?
     var storedChain = StoredChain()
+    /// An observer's next request for new blocks, and the validator it asks next.
+    var nextFollowMs: UInt64 = 0
+    var followCursor = 0
     var reportedChecks: UInt64 = 0
     var reportedSigns: UInt64 = 0
     var delayedConsensus: [DelayedConsensusSend] = []

@@ -197,7 +197,10 @@ public struct ConsensusReplica: Sendable {
             guard let sender else { return [.ignored("timeout from a non-validator")] }
             return lift(core.receive(.timeout(timeout), from: sender, nowMs: nowMs), nowMs: nowMs)
         case let .blockRequest(request):
-            let blocks = core.blocksForSync(toward: request.target, above: request.knownHeight,
+            // An observer following the chain names no block: it gets the branch of our high QC
+            // (uncommitted blocks included, so it can see the committed ones final).
+            let target = request.target == .zero ? core.highQC.blockHash : request.target
+            let blocks = core.blocksForSync(toward: target, above: request.knownHeight,
                                             maxBlocks: ConsensusLimits.maxSyncBlocks, maxBytes: ConsensusLimits.maxSyncBytes)
             if !blocks.isEmpty { return [.respond(.blockResponse(BlockResponse(blocks: blocks)))] }
             // Below what memory holds, the committed chain is on disk (heights are the chain).

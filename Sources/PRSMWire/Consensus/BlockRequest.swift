@@ -1,6 +1,7 @@
 /// Block sync: "send me the blocks on the chain ending at `target`, from just above height
 /// `knownHeight` upward". The requester names the block it is missing (a proposal's parent)
-/// and its committed height; the answer is a `BlockResponse` over a stream.
+/// and its committed height; the answer is a `BlockResponse` over a stream. An observer that
+/// follows the chain names the zero hash: "up to your newest certified block".
 public struct BlockRequest: Hashable, Sendable {
     public let target: Digest32
     public let knownHeight: UInt64
