@@ -26,7 +26,12 @@ struct ConsensusCoreTests {
     }
 
     func votes(in effects: [ConsensusCore.Effect]) -> [Vote] {
-        effects.compactMap { if case let .send(.vote(vote), _) = $0 { vote } else { nil } }
+        effects.compactMap {
+            switch $0 {
+            case let .send(.vote(vote), _), let .broadcast(.vote(vote)): vote
+            default: nil
+            }
+        }
     }
 
     /// A single validator-0 core next to hand-built proposals from validators 1, 2, 3.
@@ -51,8 +56,9 @@ struct ConsensusCoreTests {
 
     // MARK: Happy path
 
-    @Test func fourValidatorsCommitTheSameGapFreeChain() {
-        var network = ConsensusNetwork()
+    @Test(arguments: [ConsensusCore.Config.votesToNextLeader, .votesToAll])
+    func fourValidatorsCommitTheSameGapFreeChain(config: ConsensusCore.Config) {
+        var network = ConsensusNetwork(config: config)
         network.checkTightCommitLatency = true
         network.start()
         let result1 = network.runUntilCommitted(12, untilMs: 10_000)
@@ -71,9 +77,9 @@ struct ConsensusCoreTests {
         #expect(network.doubleVotes().isEmpty)
     }
 
-    @Test(arguments: [1, 2, 3, 4] as [UInt64])
-    func randomDeliveryOrderStillAgrees(seed: UInt64) {
-        var network = ConsensusNetwork(seed: seed)
+    @Test(arguments: [1, 2, 3, 4] as [UInt64], [false, true])
+    func randomDeliveryOrderStillAgrees(seed: UInt64, broadcast: Bool) {
+        var network = ConsensusNetwork(config: broadcast ? .votesToAll : .votesToNextLeader, seed: seed)
         network.start()
         let result2 = network.runUntilCommitted(10, untilMs: 300_000)
         #expect(result2)
@@ -172,7 +178,7 @@ struct ConsensusCoreTests {
     /// Two of four validators cut off: no TC for view 1. The stuck nodes re-send their timeout on a
     /// doubling timer capped at the maximum; once the link heals, a TC forms and a QC resets the timer.
     @Test func stuckViewResendsItsTimeoutWithCappedBackoff() {
-        var config = ConsensusCore.Config()
+        var config = ConsensusCore.Config.votesToNextLeader
         config.baseViewTimeoutMs = 100
         config.maxViewTimeoutMs = 300
         var network = ConsensusNetwork(config: config)
@@ -196,8 +202,9 @@ struct ConsensusCoreTests {
 
     // MARK: Partition
 
-    @Test func partitionWithoutQuorumCommitsNothingAndHeals() {
-        var network = ConsensusNetwork()
+    @Test(arguments: [ConsensusCore.Config.votesToNextLeader, .votesToAll])
+    func partitionWithoutQuorumCommitsNothingAndHeals(config: ConsensusCore.Config) {
+        var network = ConsensusNetwork(config: config)
         network.start()
         let result4 = network.runUntilCommitted(3, untilMs: 10_000)
         #expect(result4)
@@ -342,7 +349,7 @@ struct ConsensusCoreTests {
     /// its own view-1 proposal and {1, 2, 3} certify theirs. Later (timeouts, views ≥ 2):
     /// {1, 2} | {4, 3, 0}, which time out to view 3 and certify a different height-1 block.
     func twinsNetwork(unsafe: Bool, seed: UInt64?) -> ConsensusNetwork {
-        var config = ConsensusCore.Config()
+        var config = ConsensusCore.Config.votesToNextLeader
         config.unsafeOneChainCommit = unsafe
         var network = ConsensusNetwork(keyIndex: [0, 1, 2, 3, 1], config: config, seed: seed)
         let early = ConsensusNetwork.partition([[1, 2, 3], [4, 0]])

@@ -126,7 +126,9 @@ struct ConsensusNetwork {
     var steps = 0
     var syncAttempts: [String: Int] = [:]
 
-    init(powers: [UInt64] = [1, 1, 1, 1], keyIndex: [Int]? = nil, config: ConsensusCore.Config = .init(),
+    /// Votes go to the next leader only unless a test asks for broadcast: the scripted tests
+    /// (timer sequences, Twins cuts) follow Jolteon's linear pattern.
+    init(powers: [UInt64] = [1, 1, 1, 1], keyIndex: [Int]? = nil, config: ConsensusCore.Config = .votesToNextLeader,
          seed: UInt64? = nil) {
         (validators, keys) = consensusValidators(powers: powers)
         let assignment = keyIndex ?? Array(powers.indices)
@@ -372,6 +374,20 @@ struct ConsensusNetwork {
 func consensusTransactions(view: UInt64, node: Int) -> [Transaction] {
     [Array("view \(view) node \(node) a".utf8), Array("view \(view) node \(node) b".utf8) + [0, 0xFF]]
         .map(consensusTransaction)
+}
+
+extension ConsensusCore.Config {
+    static var votesToNextLeader: ConsensusCore.Config {
+        var config = ConsensusCore.Config()
+        config.broadcastVotes = false
+        return config
+    }
+
+    static var votesToAll: ConsensusCore.Config {
+        var config = ConsensusCore.Config()
+        config.broadcastVotes = true
+        return config
+    }
 }
 
 /// A client transaction carrying `payload`, signed by a fixed test account.

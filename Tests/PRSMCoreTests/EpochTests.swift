@@ -48,7 +48,7 @@ import Testing
         #expect(core.view == 1 && core.committed == Self.b2 && core.highQC == .root(of: Self.b2.hash))
         let first = consensusBlock(view: 1, parent: Self.b2, justify: .root(of: Self.b2.hash), proposer: 1, epoch: 1)
         let effects = core.receive(.proposal(first), from: 1, nowMs: 0)
-        let votes = effects.compactMap { if case let .send(.vote(vote), _) = $0 { vote } else { nil } }
+        let votes = effects.compactMap { if case let .broadcast(.vote(vote)) = $0 { vote } else { nil } }
         #expect(votes.map(\.blockHash) == [first.hash] && votes.first?.epoch == 1)
         #expect(core.safety.lockedView == 0 && core.safety.epoch == 1)
         // Epoch 0's genesis QC means nothing here.

@@ -15,6 +15,8 @@ public struct ConsensusWorkload: Sendable, Equatable {
     public var baseViewTimeoutMs: UInt64 = 1_000
     public var maxViewTimeoutMs: UInt64 = 30_000
     public var maxBlockTransactions = 2_000
+    /// Votes to every validator (commit in 4 message delays) or only to the next leader (5).
+    public var broadcastVotes = true
     /// The deliberately unsafe 1-chain commit rule (the Twins test expects agreement to fail).
     public var unsafeOneChainCommit = false
     /// Blocks each node keeps in memory below its committed one (older ones are served from its
