@@ -74,20 +74,6 @@ extension Node {
         return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max, gossipDueMs ?? .max, follow)
     }
 
-    /// A node that does not vote in this epoch (an observer, or a validator that was removed)
-    /// receives no proposals: it asks the validators in turn for the blocks above its own.
-    func followChain(nowMs: UInt64) {
-        guard let replica = consensus, replica.core.myIndex == nil, nowMs >= nextFollowMs,
-              let interval = options.consensus?.followIntervalMs else { return }
-        nextFollowMs = nowMs + interval
-        let validators = replica.otherValidators.filter { !addresses(of: [$0]).isEmpty }
-        guard !validators.isEmpty else { return }
-        followCursor = (followCursor + 1) % validators.count
-        let request = ConsensusMessage.blockRequest(BlockRequest(target: .zero, knownHeight: replica.core.committed.height))
-        guard let bytes = seal(.consensus(request)) else { return }
-        for address in addresses(of: [validators[followCursor]]) { sendSealed(bytes, to: address) }
-    }
-
     /// Client transactions leave in batches: when `gossipBatch` are waiting, or `gossipDelayMs`
     /// after the first one, whichever comes first (one envelope to sign and check per batch).
     func queueGossip(_ transaction: Transaction) {
@@ -186,34 +172,6 @@ extension Node {
         return validators.flatMap { directory[$0] ?? [] }
     }
 
-    /// Answers a sync request with committed blocks read from the store, oldest first, up to
-    /// `ConsensusLimits.maxSyncBytes` (the requester asks again for the rest). An answer stops
-    /// at the block that ended an epoch and carries that epoch's proof.
-    private func respondFromStore(from: UInt64, through: UInt64) {
-        guard let store, let requester = respondingTo else { return }
-        var blocks: [Block] = []
-        var bytes = 0
-        var proof: EpochProof?
-        for height in from...through {
-            guard let value = try? store.get(.blocks, Self.heightKey(height)) else { break }
-            var reader = WireReader(bytes: value)
-            guard let block = try? Block.decode(from: &reader), block.height == height else { break }
-            if !blocks.isEmpty, bytes + value.count > ConsensusLimits.maxSyncBytes { break }
-            blocks.append(block)
-            bytes += value.count
-            if let stored = try? store.get(.consensus, Self.epochProofKey(height)) {
-                var proofReader = WireReader(bytes: stored)
-                proof = try? EpochProof.decode(from: &proofReader)
-                break
-            }
-        }
-        guard !blocks.isEmpty else {
-            countDrop(.consensusRefused)
-            return
-        }
-        sealAndDeliver(.blockResponse(BlockResponse(blocks: blocks, epochProof: proof)), to: [requester])
-    }
-
     /// Keeps the proof that the epoch ended (synced: peers that missed the end need it), and
     /// says so.
     private func recordEpochChange(_ change: EpochChange) {
@@ -240,23 +198,6 @@ extension Node {
 
     static func heightKey(_ height: UInt64) -> [UInt8] { withUnsafeBytes(of: height.bigEndian, Array.init) }
     static func epochProofKey(_ height: UInt64) -> [UInt8] { Array("epoch-proof:".utf8) + heightKey(height) }
-
-    /// Asks `validator` for the chain up to `hash`, at most once per `syncRetryMs` per validator
-    /// (every proposal with an unknown parent would ask again).
-    private func requestBlocks(toward hash: Digest32, from validator: PublicKey) {
-        guard let replica = consensus else { return }
-        let now = clock.nowMs
-        if let last = syncRequestedMs[validator], now < last + Self.syncRetryMs, syncRequestedTarget[validator] == hash {
-            return
-        }
-        syncRequestedMs[validator] = now
-        syncRequestedTarget[validator] = hash
-        let request = ConsensusMessage.blockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height))
-        guard let bytes = seal(.consensus(request)) else { return }
-        for address in addresses(of: [validator]) { sendSealed(bytes, to: address) }
-    }
-
-    static let syncRetryMs: UInt64 = 500
 
     private func persistSafety(_ safety: ConsensusCore.SafetyState) -> Bool {
         guard let store else { return true }

@@ -73,26 +73,26 @@ public struct ConsensusCore: Sendable {
     /// The TC that let us into the current view, if we entered it by timeout.
     private var enteredByTC: TimeoutCertificate?
     public private(set) var committed: Block
-    private var blocks: [Digest32: Block]
+    var blocks: [Digest32: Block]
     /// The QC whose processing last committed blocks: with the blocks below it, the proof that
     /// they are final (`commitProof`).
-    private var lastCommitCertificate: QuorumCertificate?
+    var lastCommitCertificate: QuorumCertificate?
     private var proposalsSeen: [UInt64: Digest32] = [:]
     private var votes: [UInt64: [Digest32: [Int: Signature]]] = [:]
     private var timeouts: [UInt64: [Int: TimeoutVote]] = [:]
     private var verifiedQCs = Set<Digest32>()
     /// Parents we reported missing: when they arrive they are stored even after an equivocation.
-    private var wantedBlocks = Set<Digest32>()
+    var wantedBlocks = Set<Digest32>()
     private var viewDeadlineMs: UInt64 = 0
     private var consecutiveTimeouts = 0
     private var timedOutInView = false
     /// Our timeout for the current view, once sent (re-sent while the view lasts).
     private var myTimeout: TimeoutVote?
     /// Proposals whose parent had not arrived, by that parent's hash (replayed when it does).
-    private var orphans: [Digest32: (block: Block, sender: Int)] = [:]
+    var orphans: [Digest32: (block: Block, sender: Int)] = [:]
     static let maxOrphans = 32
     /// We lead this view but lacked the block our high QC certifies when asked to propose.
-    private var proposalOwed: UInt64?
+    var proposalOwed: UInt64?
     /// Signatures this core checked and made, for the simulator's CPU model.
     public private(set) var signaturesChecked: UInt64 = 0
     public private(set) var signaturesMade: UInt64 = 0
@@ -263,99 +263,6 @@ public struct ConsensusCore: Sendable {
     mutating func adoptOrphan(of parent: Block, nowMs: UInt64) -> [Effect] {
         guard let orphan = orphans.removeValue(forKey: parent.hash) else { return [] }
         return receiveProposal(orphan.block, from: orphan.sender, nowMs: nowMs)
-    }
-
-    // MARK: Block sync
-
-    /// The blocks a peer at committed height `knownHeight` needs to reach `target`: the oldest
-    /// ones first, at most `maxBlocks` and about `maxBytes`. Empty when we do not hold the
-    /// target or the chain down to `knownHeight` (pruned).
-    public func blocksForSync(toward target: Digest32, above knownHeight: UInt64, maxBlocks: Int,
-                              maxBytes: Int) -> [Block] {
-        var path: [Block] = []
-        var cursor = blocks[target]
-        while let block = cursor, block.height > knownHeight {
-            path.append(block)
-            cursor = blocks[block.parent]
-        }
-        guard cursor != nil else { return [] }
-        var chosen: [Block] = []
-        var bytes = 0
-        for block in path.reversed() {
-            let size = block.encodedSize
-            if !chosen.isEmpty, chosen.count >= maxBlocks || bytes + size > maxBytes { break }
-            chosen.append(block)
-            bytes += size
-        }
-        return chosen
-    }
-
-    /// Blocks from a sync answer, ascending. Each must extend a block we hold and carry a valid
-    /// QC for its parent; they are stored (not voted for) and their QCs processed, so the 2-chain
-    /// rule commits what is final. Asks again while a wanted block is still missing.
-    public mutating func receiveSynced(_ synced: [Block], from sender: Int, nowMs: UInt64) -> [Effect] {
-        var effects: [Effect] = []
-        var progressed = false
-        for block in synced {
-            if blocks[block.hash] != nil { continue }
-            defer {
-                if proposalOwed == view, blocks[highQC.blockHash] != nil {
-                    proposalOwed = nil
-                    effects.append(.proposeNow(view: view))
-                }
-            }
-            guard block.epoch == validators.epoch, let parent = blocks[block.parent] else { break }
-            guard block.parent == block.justify.blockHash, block.height == parent.height + 1, block.view > viewInEpoch(parent),
-                  block.proposer == validators.leader(of: block.view), verify(block.justify) else {
-                effects.append(.misbehaved(validator: sender, "sync answer with a block that does not verify"))
-                break
-            }
-            if let tc = block.timeoutCertificate, !checked(tc) {
-                effects.append(.misbehaved(validator: sender, "sync answer with an invalid TC"))
-                break
-            }
-            blocks[block.hash] = block
-            wantedBlocks.remove(block.hash)
-            progressed = true
-            effects += process(block.justify, nowMs: nowMs)
-            effects += adoptOrphan(of: block, nowMs: nowMs)
-        }
-        let stillMissing = orphans.filter { blocks[$0.key] == nil }.min {
-            ($0.value.block.view, $0.key) < ($1.value.block.view, $1.key)
-        }
-        if progressed, let missing = stillMissing {
-            effects.append(.missingParent(missing.key, from: sender))
-        }
-        return effects
-    }
-
-    /// The proof that `boundary` (committed by the last commit) is final: the certified blocks
-    /// above it up to the QC that committed it. Nil when the commit did not come from a 2-chain.
-    public func commitProof(of boundary: Block) -> EpochProof? {
-        guard let certificate = lastCommitCertificate else { return nil }
-        var chain: [Block] = []
-        var cursor = blocks[certificate.blockHash]
-        while let block = cursor, block.height > boundary.height {
-            chain.append(block)
-            cursor = blocks[block.parent]
-        }
-        guard cursor?.hash == boundary.hash, !chain.isEmpty, chain.count <= ConsensusLimits.maxSyncBlocks else { return nil }
-        return EpochProof(blocks: chain.reversed(), certificate: certificate)
-    }
-
-    /// Another node's proof that a block of this epoch is final: its blocks are taken as synced
-    /// ones, then its certificate is processed, so the 2-chain rule commits what it proves.
-    public mutating func receiveEpochProof(_ proof: EpochProof, from sender: Int, nowMs: UInt64) -> [Effect] {
-        guard let last = proof.blocks.last, proof.certificate.blockHash == last.hash, proof.certificate.view == last.view,
-              last.epoch == validators.epoch else {
-            return [.ignored("epoch proof that does not fit this epoch")]
-        }
-        let effects = receiveSynced(proof.blocks, from: sender, nowMs: nowMs)
-        guard blocks[last.hash] != nil else { return effects }
-        guard verify(proof.certificate) else {
-            return effects + [.misbehaved(validator: sender, "epoch proof with an invalid certificate")]
-        }
-        return effects + process(proof.certificate, nowMs: nowMs)
     }
 
     /// Jolteon's voting rule.

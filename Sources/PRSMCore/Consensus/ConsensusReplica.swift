@@ -176,8 +176,9 @@ public struct ConsensusReplica: Sendable {
         }
     }
 
-    /// A consensus message from validator `sender` (nil: not a validator; only transactions
-    /// are taken from those).
+    /// A consensus message from the node whose key is `senderKey`. From a node that is not a
+    /// validator of this epoch only transactions, sync requests and sync answers that prove
+    /// themselves are taken; messages of the next epoch wait until we get there.
     public mutating func receive(_ message: ConsensusMessage, from senderKey: PublicKey, nowMs: UInt64) -> [Effect] {
         let sender = core.validators.index(of: senderKey)
         if let ahead = message.epoch, ahead > epoch { return heldForNextEpoch(message, ahead: ahead, from: senderKey) }

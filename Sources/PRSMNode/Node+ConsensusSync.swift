@@ -1,0 +1,64 @@
+import NIOCore
+
+/// Block sync in the shell: asking a validator for a missing chain (throttled), answering from
+/// the store below what memory holds, and an observer following the chain by polling.
+extension Node {
+    /// Asks `validator` for the chain up to `hash`, at most once per `syncRetryMs` per validator
+    /// (every proposal with an unknown parent would ask again).
+    func requestBlocks(toward hash: Digest32, from validator: PublicKey) {
+        guard let replica = consensus else { return }
+        let now = clock.nowMs
+        if let last = syncRequestedMs[validator], now < last + Self.syncRetryMs, syncRequestedTarget[validator] == hash {
+            return
+        }
+        syncRequestedMs[validator] = now
+        syncRequestedTarget[validator] = hash
+        let request = ConsensusMessage.blockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height))
+        guard let bytes = seal(.consensus(request)) else { return }
+        for address in addresses(of: [validator]) { sendSealed(bytes, to: address) }
+    }
+
+    static let syncRetryMs: UInt64 = 500
+
+    /// Answers a sync request with committed blocks read from the store, oldest first, up to
+    /// `ConsensusLimits.maxSyncBytes` (the requester asks again for the rest). An answer stops
+    /// at the block that ended an epoch and carries that epoch's proof.
+    func respondFromStore(from: UInt64, through: UInt64) {
+        guard let store, let requester = respondingTo else { return }
+        var blocks: [Block] = []
+        var bytes = 0
+        var proof: EpochProof?
+        for height in from...through {
+            guard let value = try? store.get(.blocks, Self.heightKey(height)) else { break }
+            var reader = WireReader(bytes: value)
+            guard let block = try? Block.decode(from: &reader), block.height == height else { break }
+            if !blocks.isEmpty, bytes + value.count > ConsensusLimits.maxSyncBytes { break }
+            blocks.append(block)
+            bytes += value.count
+            if let stored = try? store.get(.consensus, Self.epochProofKey(height)) {
+                var proofReader = WireReader(bytes: stored)
+                proof = try? EpochProof.decode(from: &proofReader)
+                break
+            }
+        }
+        guard !blocks.isEmpty else {
+            countDrop(.consensusRefused)
+            return
+        }
+        sealAndDeliver(.blockResponse(BlockResponse(blocks: blocks, epochProof: proof)), to: [requester])
+    }
+
+    /// A node that does not vote in this epoch (an observer, or a validator that was removed)
+    /// receives no proposals: it asks the validators in turn for the blocks above its own.
+    func followChain(nowMs: UInt64) {
+        guard let replica = consensus, replica.core.myIndex == nil, nowMs >= nextFollowMs,
+              let interval = options.consensus?.followIntervalMs else { return }
+        nextFollowMs = nowMs + interval
+        let validators = replica.otherValidators.filter { !addresses(of: [$0]).isEmpty }
+        guard !validators.isEmpty else { return }
+        followCursor = (followCursor + 1) % validators.count
+        let request = ConsensusMessage.blockRequest(BlockRequest(target: .zero, knownHeight: replica.core.committed.height))
+        guard let bytes = seal(.consensus(request)) else { return }
+        for address in addresses(of: [validators[followCursor]]) { sendSealed(bytes, to: address) }
+    }
+}
