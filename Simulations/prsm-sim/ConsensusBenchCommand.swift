@@ -17,8 +17,8 @@ struct ConsensusBenchCommand: ParsableCommand {
     @Option(name: .customLong("max-block"), help: "Transactions per block at most.") var maxBlock = 4_000
     @Option(help: "Simulation seed.") var seed: UInt64 = 1
     @Option(help: "CPU cost model file, or 'none' (the bound is then 0).") var costs = "Simulations/costs.json"
-    @Option(help: "Where votes go: all (every validator assembles the QC) or leader (the next leader only).")
-    var votes = "all"
+    @Option(help: "Where votes go: all (every validator assembles the QC), leader (the next leader only), or auto (all up to 32 validators).")
+    var votes = "auto"
     @OptionGroup var output: ReportOutput
 
     func run() throws {
@@ -37,8 +37,12 @@ struct ConsensusBenchCommand: ParsableCommand {
         bench.linkMs = linkMs
         bench.maxBlockTransactions = maxBlock
         bench.seed = seed
-        guard votes == "all" || votes == "leader" else { throw ValidationError("--votes takes all or leader") }
-        bench.broadcastVotes = votes == "all"
+        switch votes {
+        case "all": bench.voteBroadcastLimit = ConsensusLimits.maxValidators
+        case "leader": bench.voteBroadcastLimit = 0
+        case "auto": break
+        default: throw ValidationError("--votes takes all, leader or auto")
+        }
         if costs != "none" {
             do { bench.costs = try CostModel.load(path: costs) } catch { throw ValidationError("cannot read \(costs)") }
         }

@@ -379,13 +379,13 @@ func consensusTransactions(view: UInt64, node: Int) -> [Transaction] {
 extension ConsensusCore.Config {
     static var votesToNextLeader: ConsensusCore.Config {
         var config = ConsensusCore.Config()
-        config.broadcastVotes = false
+        config.voteBroadcastLimit = 0
         return config
     }
 
     static var votesToAll: ConsensusCore.Config {
         var config = ConsensusCore.Config()
-        config.broadcastVotes = true
+        config.voteBroadcastLimit = ConsensusLimits.maxValidators
         return config
     }
 }

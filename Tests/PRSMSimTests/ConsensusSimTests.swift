@@ -132,7 +132,7 @@ struct ConsensusSimTests {
         topology.consensus?.unsafeOneChainCommit = true
         // Whether a given seed forks depends on where the cuts fall and where votes go: with votes
         // to the next leader most do (10 of seeds 1-12); with votes to all, none of 1-12 did.
-        topology.consensus?.broadcastVotes = false
+        topology.consensus?.voteBroadcastLimit = 0
         var verdicts: [CheckResult] = []
         for seed: UInt64 in [1, 3] {
             verdicts.append(try #require(Self.check(try await simulate(topology, seed: seed), "consensus-agreement")))

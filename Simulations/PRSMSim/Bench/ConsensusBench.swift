@@ -17,8 +17,8 @@ public struct ConsensusBench: Sendable {
     public var clients = 512
     public var maxBlockTransactions = 4_000
     public var seed: UInt64 = 1
-    /// Votes to every validator (default) or to the next leader only.
-    public var broadcastVotes = true
+    /// Votes to every validator up to this many validators, else to the next leader only.
+    public var voteBroadcastLimit = ConsensusCore.Config().voteBroadcastLimit
     public var costs = CostModel.free
 
     public init() {}
@@ -42,7 +42,7 @@ public struct ConsensusBench: Sendable {
         return BenchReport(bench: "consensus", params: [
             "nodes": .array(nodeCounts.map { .int($0) }), "tx_rate": .int(Int(txRate)),
             "duration_ms": .int(Int(durationMs)), "link_ms": .int(Int(linkMs)), "payload_bytes": .int(payloadBytes),
-            "votes": .string(broadcastVotes ? "all" : "leader"),
+            "vote_broadcast_limit": .int(voteBroadcastLimit),
             "clients": .int(clients), "max_block_transactions": .int(maxBlockTransactions), "seed": .int(Int(seed)),
             "verify_ns": .int(Int(costs.verify_ns)), "sign_ns": .int(Int(costs.sign_ns)),
             "costs": .string(costs.calibrated_on ?? "custom"),
@@ -57,7 +57,7 @@ public struct ConsensusBench: Sendable {
         topology.pingIntervalMs = 0
         topology.pingAllPairs = false
         var consensus = ConsensusWorkload()
-        consensus.broadcastVotes = broadcastVotes
+        consensus.voteBroadcastLimit = voteBroadcastLimit
         consensus.txRate = txRate
         consensus.clients = clients
         consensus.payloadBytes = payloadBytes

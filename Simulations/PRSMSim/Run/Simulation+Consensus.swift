@@ -28,7 +28,7 @@ extension Simulation {
         options.replica.core.baseViewTimeoutMs = workload.baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = workload.maxViewTimeoutMs
         options.replica.core.unsafeOneChainCommit = workload.unsafeOneChainCommit
-        options.replica.core.broadcastVotes = workload.broadcastVotes
+        options.replica.core.voteBroadcastLimit = workload.voteBroadcastLimit
         options.replica.maxBlockTransactions = workload.maxBlockTransactions
         options.replica.core.retainedBlocks = workload.retainedBlocks
         options.retention = workload.retention

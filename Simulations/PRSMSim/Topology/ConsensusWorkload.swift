@@ -15,8 +15,9 @@ public struct ConsensusWorkload: Sendable, Equatable {
     public var baseViewTimeoutMs: UInt64 = 1_000
     public var maxViewTimeoutMs: UInt64 = 30_000
     public var maxBlockTransactions = 2_000
-    /// Votes to every validator (commit in 4 message delays) or only to the next leader (5).
-    public var broadcastVotes = true
+    /// Votes go to every validator (commit in 4 message delays) while the set has at most this
+    /// many validators, else only to the next leader (5).
+    public var voteBroadcastLimit = ConsensusCore.Config().voteBroadcastLimit
     /// The deliberately unsafe 1-chain commit rule (the Twins test expects agreement to fail).
     public var unsafeOneChainCommit = false
     /// Blocks each node keeps in memory below its committed one (older ones are served from its

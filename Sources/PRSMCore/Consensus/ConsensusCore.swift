@@ -18,10 +18,11 @@ public struct ConsensusCore: Sendable {
         public var retainedBlocks = 1_000
         /// Views ahead of ours we accept votes and timeouts for (bounds the tables).
         public var maxViewsAhead: UInt64 = 100
-        /// Votes go to every validator, not only the next leader: each one assembles the QC
-        /// itself, so a block commits one message delay sooner (4 instead of 5) at the cost of
-        /// n² votes per view. Off: votes go to the next leader only (Jolteon's linear pattern).
-        public var broadcastVotes = true
+        /// While the set has at most this many validators, votes go to every validator, not
+        /// only the next leader: each one assembles the QC itself, so a block commits one
+        /// message delay sooner (4 instead of 5) at the cost of n² votes per view. Larger sets
+        /// (and 0) keep Jolteon's linear pattern, votes to the next leader only.
+        public var voteBroadcastLimit = 32
         /// Deliberately unsafe variant (commit on a 1-chain), so tests can show the agreement
         /// checker fails. Never set in a real node.
         public var unsafeOneChainCommit = false
@@ -113,6 +114,8 @@ public struct ConsensusCore: Sendable {
         rootQC = .root(of: anchor.hash)
         highQC = rootQC
     }
+
+    var votesToAll: Bool { validators.count <= config.voteBroadcastLimit }
 
     /// A block's view as this epoch counts: the anchor, from the epoch before, counts as 0.
     func viewInEpoch(_ block: Block) -> UInt64 { block.epoch == validators.epoch ? block.view : 0 }
@@ -279,7 +282,7 @@ public struct ConsensusCore: Sendable {
         signaturesMade += 1
         let vote = Vote(epoch: validators.epoch, view: block.view, blockHash: block.hash,
                         voter: SignedBy(index: me, signature: signature))
-        if config.broadcastVotes {
+        if votesToAll {
             return [.persist(safety), .broadcast(.vote(vote))] + receiveVote(vote, from: me, nowMs: nowMs)
         }
         let nextLeader = validators.leader(of: block.view + 1)
@@ -291,7 +294,7 @@ public struct ConsensusCore: Sendable {
 
     mutating func receiveVote(_ vote: Vote, from sender: Int, nowMs: UInt64) -> [Effect] {
         guard vote.epoch == validators.epoch, vote.voter.index == sender,
-              config.broadcastVotes || myIndex == validators.leader(of: vote.view + 1),
+              votesToAll || myIndex == validators.leader(of: vote.view + 1),
               vote.view + 1 >= view, vote.view < view + config.maxViewsAhead else {
             return [.ignored("vote for view \(vote.view) not ours to collect")]
         }
