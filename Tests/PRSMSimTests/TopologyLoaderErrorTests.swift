@@ -97,6 +97,15 @@ struct TopologyLoaderErrorTests {
              path: "$.workload.dht.bootstrap[0]", message: "no node named 'zz'"),
         Case(what: "dht k of zero", json: topology(extra: #", "workload": {"dht": {"bootstrap": ["a"], "k": 0}}"#),
              path: "$.workload.dht.k", message: "must be at least 1"),
+        Case(what: "more validators than one set holds",
+             json: topology(nodes: #"[{"name": "v", "count": 1025, "roles": ["validator"]}]"#),
+             path: "$.nodes", message: "1025 nodes have the validator role; one validator set holds at most 1024"),
+        Case(what: "reconfiguration naming an unknown node",
+             json: topology(extra: #", "workload": {"consensus": {"reconfigure": [{"at_ms": 5000, "validators": ["a", "q"]}]}}"#),
+             path: "$.workload.consensus.reconfigure[0].validators", message: "no node is named 'q'"),
+        Case(what: "reconfigurations out of time order",
+             json: topology(extra: #", "workload": {"consensus": {"reconfigure": [{"at_ms": 5000, "validators": ["a"]}, {"at_ms": 4000, "validators": ["b"]}]}}"#),
+             path: "$.workload.consensus.reconfigure", message: "time order"),
         Case(what: "unknown dht workload key",
              json: topology(extra: #", "workload": {"dht": {"bootstrap": ["a"], "replicas": 3}}"#),
              path: "$.workload.dht.replicas", message: "unknown key"),
@@ -108,6 +117,12 @@ struct TopologyLoaderErrorTests {
         #expect(error?.path == example.path, "\(String(describing: error))")
         #expect(error?.message.contains(example.message) == true, "\(String(describing: error))")
         #expect(error?.description.hasPrefix(example.path + ": ") == true)
+    }
+
+    @Test("a topology of more nodes than one validator set holds, none of them validators, still has a genesis")
+    func largeDHTOnlyTopologyHasAGenesis() throws {
+        let topology = try TopologyLoader.parse(Data(Self.topology(nodes: #"[{"name": "n", "count": 1100}]"#).utf8))
+        #expect(topology.genesis().validators.count == 1_024)
     }
 
     @Test("a file that does not exist is refused")

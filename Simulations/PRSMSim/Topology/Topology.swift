@@ -28,11 +28,12 @@ public struct Topology: Sendable {
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
 
     /// The genesis all simulated nodes share: validators are the nodes with the validator role
-    /// (power = stake), or every node when none has it. Nodes sharing a key (Twins) are one
-    /// validator and one account.
+    /// (power = stake), or, when none has it, the first nodes up to one set's limit (a DHT-only
+    /// topology of 10,000 nodes still needs a valid genesis). Nodes sharing a key (Twins) are one
+    /// validator and one account. The loader refuses more validators than a set holds.
     public func genesis() -> Genesis {
         let validators = nodes.filter { $0.roles.contains(.validator) }
-        let chosen = validators.isEmpty ? nodes : validators
+        let chosen = validators.isEmpty ? Array(Self.uniqueKeys(nodes).prefix(ConsensusLimits.maxValidators)) : validators
         return try! Genesis(
             name: genesisName, timeMs: Devnet.timeMs,
             accounts: Self.uniqueKeys(nodes).map { .init(publicKey: $0.key.publicKey, balance: 1_000 * 100_000_000) },

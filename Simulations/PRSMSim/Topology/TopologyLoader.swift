@@ -26,6 +26,11 @@ public enum TopologyLoader {
         for (index, node) in topology.nodes.enumerated() where !seen.insert(node.name).inserted {
             throw TopologyError(path: "$.nodes", message: "node name '\(node.name)' is used twice (node \(index))")
         }
+        let validators = Topology.uniqueKeys(topology.nodes.filter { $0.roles.contains(.validator) }).count
+        guard validators <= ConsensusLimits.maxValidators else {
+            throw TopologyError(path: "$.nodes", message:
+                "\(validators) nodes have the validator role; one validator set holds at most \(ConsensusLimits.maxValidators)")
+        }
         if let link = fields["link"] { topology.link = try parseLink(link) }
         if let workload = fields["workload"] {
             let w = try workload.object(allowing: ["ping_interval_ms", "dht", "consensus"])
