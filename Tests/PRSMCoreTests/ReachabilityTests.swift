@@ -134,7 +134,7 @@ struct ReachabilityTests {
     }
 
     @Test func checksWithoutANamedRelayAreInconclusive() {
-        var r = Reachability()
+        var r = Reachability(config: .oneFailedRelayIsEnough)
         _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
         #expect(r.expire(nowMs: 10_000).isEmpty)
         #expect(r.pendingChecks == 0)
@@ -153,7 +153,7 @@ struct ReachabilityTests {
     }
 
     @Test func relayedNamingARecentlyContactedRelayMakesTheCheckInconclusive() {
-        var r = Reachability()
+        var r = Reachability(config: .oneFailedRelayIsEnough)
         // We sent to C (another port on its host) a moment ago: our NAT may let C in.
         r.noteSent(to: .ipv4(10, 0, 3, 1, port: 1), nowMs: 0)
         _ = r.startCheck(via: [b, d], nonces: [1, 2], nowMs: 0)
@@ -194,7 +194,7 @@ struct ReachabilityTests {
     }
 
     @Test func relayedFromSomeoneOtherThanTheHelperAskedIsIgnored() {
-        var r = Reachability()
+        var r = Reachability(config: .oneFailedRelayIsEnough)
         _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
         // D was not asked: its notice names neither a fresh relay (which would make the check
         // conclusive) ...
@@ -318,7 +318,9 @@ struct ReachabilityTests {
     /// A asks B, B asks C and tells A, C probes A (unless `dropProbe`); returns A's core.
     func runDialBack(dropProbe: Bool) -> PeerCore {
         let (keyA, keyB, keyC) = (Self.key(1), Self.key(2), Self.key(3))
-        var coreA = PeerCore(config: .init(networkID: network))
+        var configA = PeerCore.Config(networkID: network)
+        configA.reachability = .oneFailedRelayIsEnough
+        var coreA = PeerCore(config: configA)
         var coreB = PeerCore(config: .init(networkID: network))
         var coreC = PeerCore(config: .init(networkID: network))
         // B knows C (C pinged it once).
@@ -343,6 +345,31 @@ struct ReachabilityTests {
             #expect(coreA.handle(inbound(first.0, from: keyC, at: c), nowMs: 40) == [.reachabilityChanged(.reachable)])
         }
         return coreA
+    }
+
+    @Test func oneFailedRelayIsNotEnoughByDefault() {
+        // A relay may have dropped its probe under its own rate limit: one silent relay, even
+        // asked twice, proves nothing; a second, different one that stays silent too does.
+        var r = Reachability()
+        _ = r.startCheck(via: [b, c], nonces: [1, 2], nowMs: 0)
+        #expect(r.handleRelayed(1, via: e, from: b, nowMs: 1).isEmpty)
+        #expect(r.handleRelayed(2, via: .ipv4(10, 0, 6, 1, port: 9), from: c, nowMs: 1).isEmpty)  // e's host
+        #expect(r.expire(nowMs: 10_000).isEmpty)
+        #expect(r.status == .unknown && r.serverMode)
+        _ = r.startCheck(via: [d], nonces: [3], nowMs: 200_000)
+        #expect(r.handleRelayed(3, via: f, from: d, nowMs: 200_001).isEmpty)
+        #expect(r.expire(nowMs: 210_000) == [.statusChanged(.unreachable)])
+        // A success in between starts the count over.
+        var s = Reachability()
+        _ = s.startCheck(via: [b], nonces: [1], nowMs: 0)
+        #expect(s.handleRelayed(1, via: e, from: b, nowMs: 1).isEmpty)
+        #expect(s.expire(nowMs: 10_000).isEmpty)
+        _ = s.startCheck(via: [c], nonces: [2], nowMs: 200_000)
+        #expect(s.handleProbe(2, from: f, nowMs: 200_001) == [.statusChanged(.reachable)])
+        _ = s.startCheck(via: [d], nonces: [3], nowMs: 400_000)
+        #expect(s.handleRelayed(3, via: .ipv4(10, 0, 5, 1, port: 9), from: d, nowMs: 400_001).isEmpty)
+        #expect(s.expire(nowMs: 410_000).isEmpty)
+        #expect(s.status == .reachable)
     }
 
     @Test func dialBackFlowsFromAThroughBAndCBackToA() {
@@ -416,5 +443,14 @@ struct ReachabilityTests {
             relays.insert(relay)
         }
         #expect(relays == [c, d])
+    }
+}
+
+extension Reachability.Config {
+    /// The older rule, for tests of the other mechanisms: one failed fresh relay decides.
+    static var oneFailedRelayIsEnough: Reachability.Config {
+        var config = Reachability.Config()
+        config.minFailedRelays = 1
+        return config
     }
 }

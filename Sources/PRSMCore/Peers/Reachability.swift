@@ -14,8 +14,11 @@
 /// - A (`handleProbe`): a probe carrying a pending nonce from a host A did not ask and has not
 ///   sent anything to recently (`noteSent`: a NAT mapping A opened would let it through) proves A
 ///   reachable. A check whose relay A contacted recently proves nothing and is dropped; a check
-///   whose helper never named a relay proves nothing either. Only when a check with a fresh relay
-///   times out without its probe, and no check succeeded, is A unreachable.
+///   whose helper never named a relay proves nothing either. Only when checks through
+///   `minFailedRelays` different fresh relays have timed out without their probes (since the
+///   last success), and none is pending, is A unreachable: a relay may have dropped its probe
+///   under its own rate limit, and one busy relay (a bootstrap node everyone knows) must not
+///   turn a reachable node into a client.
 /// `serverMode` is optimistic: only a failed check turns it off, so bootstrap nodes serve at once.
 /// Pure: time is an input; no iteration order decides anything.
 public struct Reachability: Sendable {
@@ -40,6 +43,8 @@ public struct Reachability: Sendable {
         public var natMappingMs: UInt64 = 120_000
         /// Hosts remembered as recently sent to; when full, probes prove nothing until it drains.
         public var maxRecentContacts = 8_192
+        /// Distinct relays whose checks must fail before we call ourselves unreachable.
+        public var minFailedRelays = 2
         public init() {}
     }
 
@@ -76,8 +81,9 @@ public struct Reachability: Sendable {
     private var probeTimes: [UInt64] = []
     /// Host bytes we sent anything to -> when we last did.
     private var recentContacts: [[UInt8]: UInt64] = [:]
-    /// Checks of the current round that timed out with a fresh relay named.
-    private var failedChecks = 0
+    /// Hosts of the fresh relays whose checks timed out since the last success (bounded by
+    /// `minFailedRelays`: once that many failed we are unreachable and it starts over).
+    private var failedRelays = Set<[UInt8]>()
     /// A host we sent to could not be remembered (table full): probes prove nothing until then.
     private var saturatedUntilMs: UInt64 = 0
 
@@ -227,7 +233,7 @@ public struct Reachability: Sendable {
             return [.ignored(.unexpected)]
         }
         pending = [:]
-        failedChecks = 0
+        failedRelays = []
         return setStatus(.reachable)
     }
 
@@ -237,9 +243,11 @@ public struct Reachability: Sendable {
         var effects: [Effect] = []
         let expired = pending.filter { $0.value.deadlineMs <= nowMs }
         for nonce in expired.keys { pending[nonce] = nil }
-        if expired.values.contains(where: { $0.relay != nil && !$0.ambiguous }) { failedChecks += 1 }
-        if pending.isEmpty, failedChecks > 0 {
-            failedChecks = 0
+        for check in expired.values where !check.ambiguous {
+            if let relay = check.relay { failedRelays.insert(relay.hostBytes) }
+        }
+        if pending.isEmpty, failedRelays.count >= max(1, config.minFailedRelays) {
+            failedRelays = []
             effects += setStatus(.unreachable)
         }
         recentContacts = recentContacts.filter { nowMs < $0.value &+ config.natMappingMs }
