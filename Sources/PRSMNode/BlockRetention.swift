@@ -14,6 +14,7 @@ public struct BlockRetention: Sendable, Equatable {
 struct StoredChain: Sendable, Equatable {
     /// Lowest height still stored (nil: no block stored).
     var lowestHeight: UInt64?
+    var highestHeight: UInt64?
     var bytes: UInt64 = 0
     var snapshotHeight: UInt64 = 0
 }

@@ -11,7 +11,11 @@ extension Node {
         guard let store, let replica = consensus, let retention = options.consensus?.retention else { return }
         let height = replica.core.committed.height
         let overLimit = storedChain.bytes > retention.maxStoredBytes
-        if height >= storedChain.snapshotHeight + retention.snapshotInterval || (overLimit && height > storedChain.snapshotHeight) {
+        // Over the limit, a new snapshot only once pruning has caught up with the last one (a
+        // full-state snapshot and a sync per step would be a storm).
+        let prunedToSnapshot = (storedChain.lowestHeight ?? .max) > storedChain.snapshotHeight
+        if height >= storedChain.snapshotHeight + retention.snapshotInterval
+            || (overLimit && prunedToSnapshot && height > storedChain.snapshotHeight) {
             saveSnapshot(replica.snapshot(), to: store)
         }
         // Blocks at or below the snapshot are not needed to restart; keep the newest ones for peers.
@@ -55,10 +59,13 @@ extension Node {
         }
     }
 
-    /// Counts a newly stored block.
-    func noteStoredBlock(height: UInt64, bytes: Int) {
-        if storedChain.lowestHeight == nil { storedChain.lowestHeight = height }
+    /// Counts a newly stored block; `replaced` is the size of the entry it overwrote (a height
+    /// committed again after a restart that could not replay it).
+    func noteStoredBlock(height: UInt64, bytes: Int, replaced: Int?) {
+        storedChain.lowestHeight = min(storedChain.lowestHeight ?? height, height)
+        storedChain.highestHeight = max(storedChain.highestHeight ?? height, height)
         storedChain.bytes += UInt64(bytes)
+        storedChain.bytes -= min(UInt64(replaced ?? 0), storedChain.bytes)
     }
 
     static let snapshotKey = Array("snapshot".utf8)

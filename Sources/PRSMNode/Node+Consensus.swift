@@ -53,7 +53,12 @@ extension Node {
         // an observer that got a full answer asks for more at once.
         if case let .blockResponse(response) = message {
             syncRequestedMs[inbound.sender] = nil
-            if response.blocks.count == ConsensusLimits.maxSyncBlocks || response.epochProof != nil { nextFollowMs = nowMs }
+            // …as long as the answers move it forward (a refused one must not make it spin).
+            let height = consensus?.core.committed.height ?? 0
+            if response.blocks.count == ConsensusLimits.maxSyncBlocks || response.epochProof != nil, height > followedHeight {
+                nextFollowMs = nowMs
+            }
+            followedHeight = height
         }
         respondingTo = inbound.source
         applyConsensus(effects)
@@ -235,7 +240,10 @@ extension Node {
         var damaged = false
         do {
             for entry in try store.scan(.blocks) {
-                if stored.lowestHeight == nil, entry.key.count == 8 { stored.lowestHeight = heightOf(entry.key) }
+                if entry.key.count == 8 {
+                    if stored.lowestHeight == nil { stored.lowestHeight = heightOf(entry.key) }
+                    stored.highestHeight = heightOf(entry.key)
+                }
                 stored.bytes += UInt64(entry.value.count)
                 // A damaged entry ends the replay there: later blocks come from peers by sync.
                 var reader = WireReader(bytes: entry.value)
@@ -296,9 +304,11 @@ extension Node {
             block.encode(into: &writer)
             var batch = StoreBatch()
             batch.put(.blocks, Self.heightKey(block.height), writer.bytesWritten)
+            let overwrites = block.height <= (storedChain.highestHeight ?? 0) && block.height >= (storedChain.lowestHeight ?? .max)
+            let replaced = overwrites ? (try? store.get(.blocks, Self.heightKey(block.height)))?.count : nil
             do {
                 try store.apply(batch)
-                noteStoredBlock(height: block.height, bytes: writer.bytesWritten.count)
+                noteStoredBlock(height: block.height, bytes: writer.bytesWritten.count, replaced: replaced)
             } catch {
                 storeErrors += 1
                 logger.warning("committed block not saved", metadata: ["height": "\(block.height)", "error": "\(error)"])

@@ -32,11 +32,15 @@ extension Node {
             guard let value = try? store.get(.blocks, Self.heightKey(height)) else { break }
             var reader = WireReader(bytes: value)
             guard let block = try? Block.decode(from: &reader), block.height == height else { break }
-            if !blocks.isEmpty, bytes + value.count > ConsensusLimits.maxSyncBytes { break }
+            // The proof counts against the budget too: a boundary block whose proof does not fit
+            // starts the next answer instead.
+            let storedProof = try? store.get(.consensus, Self.epochProofKey(height))
+            let cost = value.count + (storedProof?.count ?? 0)
+            if !blocks.isEmpty, bytes + cost > ConsensusLimits.maxSyncBytes { break }
             blocks.append(block)
-            bytes += value.count
-            if let stored = try? store.get(.consensus, Self.epochProofKey(height)) {
-                var proofReader = WireReader(bytes: stored)
+            bytes += cost
+            if let storedProof {
+                var proofReader = WireReader(bytes: storedProof)
                 proof = try? EpochProof.decode(from: &proofReader)
                 break
             }

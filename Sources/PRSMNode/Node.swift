@@ -68,6 +68,7 @@ public actor Node {
     var storedChain = StoredChain()
     /// An observer's next request for new blocks, and the validator it asks next.
     var nextFollowMs: UInt64 = 0
+    var followedHeight: UInt64 = 0
     var followCursor = 0
     var reportedChecks: UInt64 = 0
     var reportedSigns: UInt64 = 0

@@ -56,6 +56,21 @@ import Testing
         #expect(core.receive(.proposal(stale), from: 2, nowMs: 0).contains { if case .misbehaved = $0 { true } else { false } })
     }
 
+    @Test func aReplicaDoesNotSignInAnEpochOlderThanItsStoredSafetyState() {
+        // It voted in epoch 2 before a restart that could only replay to epoch 0: in epoch 0 it
+        // follows without signing, so it cannot overwrite the epoch-2 state on disk.
+        var stored = ConsensusCore.SafetyState(epoch: 2)
+        stored.highestVotedView = 50
+        var replica = ConsensusReplica(networkID: .zero, validators: Self.validators, key: Self.keys[0],
+                                       app: KeyValueApplication(), safety: stored)
+        #expect(replica.core.myIndex == nil)
+        let effects = replica.tick(nowMs: 10_000_000) + replica.start(nowMs: 0) + replica.tick(nowMs: 10_000_000)
+        #expect(!effects.contains { if case .persist = $0 { true } else { false } })
+        let current = ConsensusReplica(networkID: .zero, validators: Self.validators, key: Self.keys[0],
+                                       app: KeyValueApplication(), safety: ConsensusCore.SafetyState(epoch: 0))
+        #expect(current.core.myIndex == 0)
+    }
+
     @Test func safetyOfAnotherEpochIsNotReused() {
         var stored = ConsensusCore.SafetyState(epoch: 0)
         stored.highestVotedView = 40

@@ -347,6 +347,20 @@ struct ReachabilityTests {
         return coreA
     }
 
+    @Test func oneLyingHelperNamingTwoSilentRelaysIsNotEnough() {
+        var r = Reachability()
+        _ = r.startCheck(via: [b], nonces: [1], nowMs: 0)
+        _ = r.startCheck(via: [.ipv4(10, 0, 2, 1, port: 9)], nonces: [2], nowMs: 0)  // B again, another port
+        #expect(r.handleRelayed(1, via: e, from: b, nowMs: 1).isEmpty)
+        #expect(r.handleRelayed(2, via: f, from: .ipv4(10, 0, 2, 1, port: 9), nowMs: 1).isEmpty)
+        #expect(r.expire(nowMs: 10_000).isEmpty)
+        #expect(r.serverMode)
+        // A second helper whose relay stays silent too decides it.
+        _ = r.startCheck(via: [c], nonces: [3], nowMs: 200_000)
+        #expect(r.handleRelayed(3, via: d, from: c, nowMs: 200_001).isEmpty)
+        #expect(r.expire(nowMs: 210_000) == [.statusChanged(.unreachable)])
+    }
+
     @Test func oneFailedRelayIsNotEnoughByDefault() {
         // A relay may have dropped its probe under its own rate limit: one silent relay, even
         // asked twice, proves nothing; a second, different one that stays silent too does.

@@ -504,6 +504,18 @@ struct ConsensusCodecTests {
         #expect(decodeError(0x0206, Self.be(UInt32(64)))?.category == .truncated)
     }
 
+    @Test func viewsAndHeightsAbove2To62AreRefused() {
+        // A Byzantine validator's view of 2^64 − 1 would make `view + 1` trap in every receiver.
+        let huge = Vote(epoch: Self.epoch, view: .max, blockHash: Self.parent, voter: Self.smallVote.voter)
+        #expect(decodeError(0x0202, encoded(.consensus(.vote(huge)))) == .nonCanonical("vote view above 2^62"))
+        let edge = Vote(epoch: Self.epoch, view: 1 << 62, blockHash: Self.parent, voter: Self.smallVote.voter)
+        #expect(decodeError(0x0202, encoded(.consensus(.vote(edge)))) == nil)
+        let highBlock = Block(epoch: Self.epoch, view: 3, height: (1 << 62) + 1, parent: Self.parent,
+                              justify: Self.qc(view: 2, block: Self.parent, signers: [0, 1, 2]),
+                              timeoutCertificate: nil, proposer: 3, transactions: [])
+        #expect(decodeError(0x0201, encoded(.consensus(.proposal(highBlock)))) == .nonCanonical("block height above 2^62"))
+    }
+
     // MARK: quorum, leader, and the sizes the transports rely on
 
     @Test func quorumIsMoreThanTwoThirdsOfThePowerAndLeadersRotate() {

@@ -73,6 +73,9 @@ public struct ConsensusReplica: Sendable {
     private var deferredProposal: (view: UInt64, atMs: UInt64)?
     /// Messages of the next epoch that came before ours ended, with their senders.
     private var nextEpochMessages = Deque<(message: ConsensusMessage, sender: PublicKey)>()
+    /// How the last epoch ended (during this run): handed to its validators still stuck in it.
+    private var lastEpochChange: EpochChange?
+    private var nextEpochBytes = 0
     /// Signatures checked outside the core (transactions), for the CPU model.
     public private(set) var transactionSignaturesChecked: UInt64 = 0
     /// Signatures the cores of ended epochs checked and made (the counters only grow).
@@ -83,7 +86,8 @@ public struct ConsensusReplica: Sendable {
                 app: any ConsensusApplication, safety: ConsensusCore.SafetyState = .init()) {
         self.config = config
         self.networkID = networkID
-        core = ConsensusCore(config: config.core, validators: validators, key: key, safety: safety)
+        core = ConsensusCore(config: config.core, validators: validators,
+                             key: validators.epoch < safety.epoch ? nil : key, safety: safety)
         mempool = Mempool(config: config.mempool)
         self.app = app
         self.key = key
@@ -91,6 +95,12 @@ public struct ConsensusReplica: Sendable {
     }
 
     public var epoch: UInt64 { core.validators.epoch }
+
+    /// This node's key for an epoch's core: none for an epoch older than the one its stored
+    /// safety state belongs to. It voted in a later epoch, so this one is over for it: after a
+    /// restart that could not replay that far it only follows until it gets there (signing here
+    /// could overwrite the later epoch's safety state and, after another crash, vote twice).
+    func signingKey(for epoch: UInt64) -> SigningKey? { epoch < storedSafety.epoch ? nil : key }
 
     /// The current validators other than this node: where its messages go.
     public var otherValidators: [PublicKey] { Self.others(core.validators.keys, than: key?.publicKey) }
@@ -125,7 +135,8 @@ public struct ConsensusReplica: Sendable {
                 throw .nonCanonical("snapshot state is at height \(restored.executed.height), its block at \(snapshot.block.height)")
             }
             app = restored
-            core = ConsensusCore(config: config.core, validators: snapshot.validators, key: key, safety: storedSafety,
+            core = ConsensusCore(config: config.core, validators: snapshot.validators,
+                                 key: signingKey(for: snapshot.validators.epoch), safety: storedSafety,
                                  anchor: snapshot.epochAnchor)
             last = snapshot.block
         }
@@ -195,6 +206,11 @@ public struct ConsensusReplica: Sendable {
             guard let sender else { return [.ignored("vote from a non-validator")] }
             return lift(core.receive(.vote(vote), from: sender, nowMs: nowMs), nowMs: nowMs)
         case let .timeout(timeout):
+            // A validator still timing out in the epoch that ended (it missed the proof, or was
+            // removed and heard nothing since): hand it the proof.
+            if timeout.epoch < epoch, epoch - timeout.epoch == 1, let change = lastEpochChange, let proof = change.proof {
+                return [.respond(.blockResponse(BlockResponse(blocks: [change.lastBlock], epochProof: proof)))]
+            }
             guard let sender else { return [.ignored("timeout from a non-validator")] }
             return lift(core.receive(.timeout(timeout), from: sender, nowMs: nowMs), nowMs: nowMs)
         case let .blockRequest(request):
@@ -233,9 +249,17 @@ public struct ConsensusReplica: Sendable {
     /// of the very next epoch wait (bounded) to be replayed once we have; a proposal or timeout
     /// from a validator we know also tells us where to fetch the chain that ended ours.
     mutating func heldForNextEpoch(_ message: ConsensusMessage, ahead: UInt64, from senderKey: PublicKey) -> [Effect] {
-        if ahead == epoch + 1 {
-            if nextEpochMessages.count >= Self.maxNextEpochMessages { nextEpochMessages.removeFirst() }
-            nextEpochMessages.append((message, senderKey))
+        // Bounded per sender and in bytes, so no peer can crowd out the others or hold much memory.
+        if ahead == epoch + 1, nextEpochMessages.count(where: { $0.sender == senderKey }) < Self.maxNextEpochMessagesPerSender {
+            let size = Self.heldSize(message)
+            while !nextEpochMessages.isEmpty,
+                  nextEpochMessages.count >= Self.maxNextEpochMessages || nextEpochBytes + size > Self.maxNextEpochBytes {
+                nextEpochBytes -= Self.heldSize(nextEpochMessages.removeFirst().message)
+            }
+            if size <= Self.maxNextEpochBytes {
+                nextEpochMessages.append((message, senderKey))
+                nextEpochBytes += size
+            }
         }
         guard core.validators.index(of: senderKey) != nil else { return [] }
         switch message {
@@ -246,11 +270,19 @@ public struct ConsensusReplica: Sendable {
     }
 
     static let maxNextEpochMessages = 256
+    static let maxNextEpochMessagesPerSender = 16
+    static let maxNextEpochBytes = 16 << 20
+
+    static func heldSize(_ message: ConsensusMessage) -> Int {
+        if case let .proposal(block) = message { return block.encodedSize }
+        return 512
+    }
 
     /// After an epoch change: the held messages of the epoch just begun.
     mutating func replayHeldMessages(nowMs: UInt64) -> [Effect] {
         let held = nextEpochMessages.filter { $0.message.epoch == epoch }
         nextEpochMessages.removeAll()
+        nextEpochBytes = 0
         return held.flatMap { receive($0.message, from: $0.sender, nowMs: nowMs) }
     }
 
@@ -373,7 +405,9 @@ public struct ConsensusReplica: Sendable {
         let validators = ValidatorSet(epoch: ending.epoch + 1, validators: next)
         endedEpochsChecked += core.signaturesChecked
         endedEpochsMade += core.signaturesMade
-        core = ConsensusCore(config: config.core, validators: validators, key: key, safety: storedSafety, anchor: last)
+        core = ConsensusCore(config: config.core, validators: validators, key: signingKey(for: validators.epoch),
+                             safety: storedSafety, anchor: last)
+        lastEpochChange = EpochChange(validators: validators, lastBlock: last, proof: proof)
         deferredProposal = nil
         var out: [Effect] = [.epochChanged(EpochChange(validators: validators, lastBlock: last, proof: proof))]
         if let proof, nowMs != nil {

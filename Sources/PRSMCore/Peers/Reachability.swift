@@ -15,8 +15,8 @@
 ///   sent anything to recently (`noteSent`: a NAT mapping A opened would let it through) proves A
 ///   reachable. A check whose relay A contacted recently proves nothing and is dropped; a check
 ///   whose helper never named a relay proves nothing either. Only when checks through
-///   `minFailedRelays` different fresh relays have timed out without their probes (since the
-///   last success), and none is pending, is A unreachable: a relay may have dropped its probe
+///   `minFailedRelays` different fresh relays, asked by as many different helpers, have timed
+///   out without their probes (since the last success), and none is pending, is A unreachable: a relay may have dropped its probe
 ///   under its own rate limit, and one busy relay (a bootstrap node everyone knows) must not
 ///   turn a reachable node into a client.
 /// `serverMode` is optimistic: only a failed check turns it off, so bootstrap nodes serve at once.
@@ -81,9 +81,12 @@ public struct Reachability: Sendable {
     private var probeTimes: [UInt64] = []
     /// Host bytes we sent anything to -> when we last did.
     private var recentContacts: [[UInt8]: UInt64] = [:]
-    /// Hosts of the fresh relays whose checks timed out since the last success (bounded by
-    /// `minFailedRelays`: once that many failed we are unreachable and it starts over).
+    /// Hosts of the helpers and fresh relays of the checks that timed out since the last success
+    /// (at most `maxPendingChecks` each: past `minFailedRelays` of both we are unreachable and
+    /// they start over). Distinct helpers too, so one lying helper that names relays which never
+    /// probe cannot make us unreachable alone.
     private var failedRelays = Set<[UInt8]>()
+    private var failedHelpers = Set<[UInt8]>()
     /// A host we sent to could not be remembered (table full): probes prove nothing until then.
     private var saturatedUntilMs: UInt64 = 0
 
@@ -234,6 +237,7 @@ public struct Reachability: Sendable {
         }
         pending = [:]
         failedRelays = []
+        failedHelpers = []
         return setStatus(.reachable)
     }
 
@@ -243,11 +247,16 @@ public struct Reachability: Sendable {
         var effects: [Effect] = []
         let expired = pending.filter { $0.value.deadlineMs <= nowMs }
         for nonce in expired.keys { pending[nonce] = nil }
-        for check in expired.values where !check.ambiguous {
-            if let relay = check.relay { failedRelays.insert(relay.hostBytes) }
+        for check in expired.values where !check.ambiguous && failedRelays.count < config.maxPendingChecks {
+            if let relay = check.relay {
+                failedRelays.insert(relay.hostBytes)
+                failedHelpers.insert(check.helper.hostBytes)
+            }
         }
-        if pending.isEmpty, failedRelays.count >= max(1, config.minFailedRelays) {
+        let needed = max(1, config.minFailedRelays)
+        if pending.isEmpty, failedRelays.count >= needed, failedHelpers.count >= needed {
             failedRelays = []
+            failedHelpers = []
             effects += setStatus(.unreachable)
         }
         recentContacts = recentContacts.filter { nowMs < $0.value &+ config.natMappingMs }

@@ -103,8 +103,8 @@ public struct Block: Hashable, Sendable {
 
     public static func decode(from reader: inout WireReader) throws(WireError) -> Block {
         let epoch = try reader.u64("block epoch")
-        let view = try reader.u64("block view")
-        let height = try reader.u64("block height")
+        let view = try reader.view("block view")
+        let height = try reader.view("block height")
         let parent = try Digest32.decode(from: &reader, "block parent")
         let justify = try QuorumCertificate.decode(from: &reader)
         let timeoutCertificate: TimeoutCertificate?

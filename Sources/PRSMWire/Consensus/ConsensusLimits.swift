@@ -11,4 +11,16 @@ public enum ConsensusLimits {
     public static let maxSyncBlocks = 64
     /// A sync response stops adding blocks beyond this many bytes (it travels as one frame).
     public static let maxSyncBytes = 2 * 1024 * 1024
+    /// Views and heights on the wire stay below 2^62, so `view + 1` and `view + window` never
+    /// overflow in a receiver (a view of 2^64 − 1 from a Byzantine validator used to trap).
+    public static let maxView: UInt64 = 1 << 62
+}
+
+extension WireReader {
+    /// A view or height: a u64 of at most `ConsensusLimits.maxView`.
+    mutating func view(_ what: String) throws(WireError) -> UInt64 {
+        let value = try u64(what)
+        guard value <= ConsensusLimits.maxView else { throw .nonCanonical("\(what) above 2^62") }
+        return value
+    }
 }

@@ -22,6 +22,7 @@ public struct EpochProof: Hashable, Sendable {
         let blocks = try reader.array("epoch proof blocks", limit: ConsensusLimits.maxSyncBlocks) {
             (r: inout WireReader) throws(WireError) in try Block.decode(from: &r)
         }
+        guard !blocks.isEmpty else { throw .nonCanonical("epoch proof without blocks") }
         return EpochProof(blocks: blocks, certificate: try QuorumCertificate.decode(from: &reader))
     }
 }

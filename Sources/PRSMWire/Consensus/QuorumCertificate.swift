@@ -34,7 +34,7 @@ public struct QuorumCertificate: Hashable, Sendable {
     }
 
     public static func decode(from reader: inout WireReader) throws(WireError) -> QuorumCertificate {
-        let view = try reader.u64("QC view")
+        let view = try reader.view("QC view")
         let blockHash = try Digest32.decode(from: &reader, "QC block")
         let votes = try reader.array("QC votes", limit: ConsensusLimits.maxValidators) {
             (r: inout WireReader) throws(WireError) in try SignedBy.decode(from: &r)

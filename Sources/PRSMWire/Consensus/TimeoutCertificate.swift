@@ -34,10 +34,10 @@ public struct TimeoutCertificate: Hashable, Sendable {
     }
 
     public static func decode(from reader: inout WireReader) throws(WireError) -> TimeoutCertificate {
-        let view = try reader.u64("TC view")
+        let view = try reader.view("TC view")
         let entries = try reader.array("TC entries", limit: ConsensusLimits.maxValidators) {
             (r: inout WireReader) throws(WireError) in
-            Entry(signer: try SignedBy.decode(from: &r), highQCView: try r.u64("TC high QC view"))
+            Entry(signer: try SignedBy.decode(from: &r), highQCView: try r.view("TC high QC view"))
         }
         guard zip(entries, entries.dropFirst()).allSatisfy({ $0.signer.index < $1.signer.index }) else {
             throw .nonCanonical("TC entries must be in ascending, distinct signer order")

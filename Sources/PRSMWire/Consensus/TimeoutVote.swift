@@ -44,7 +44,7 @@ public struct TimeoutVote: Hashable, Sendable {
 
     public static func decode(from reader: inout WireReader) throws(WireError) -> TimeoutVote {
         let epoch = try reader.u64("timeout epoch")
-        let view = try reader.u64("timeout view")
+        let view = try reader.view("timeout view")
         let highQC = try QuorumCertificate.decode(from: &reader)
         let voter = try SignedBy.decode(from: &reader)
         let lastTC: TimeoutCertificate?

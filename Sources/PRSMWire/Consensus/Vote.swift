@@ -33,7 +33,7 @@ public struct Vote: Hashable, Sendable {
     }
 
     public static func decode(from reader: inout WireReader) throws(WireError) -> Vote {
-        Vote(epoch: try reader.u64("vote epoch"), view: try reader.u64("vote view"),
+        Vote(epoch: try reader.u64("vote epoch"), view: try reader.view("vote view"),
              blockHash: try Digest32.decode(from: &reader, "vote block"), voter: try SignedBy.decode(from: &reader))
     }
 }
