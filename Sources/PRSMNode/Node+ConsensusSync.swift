@@ -13,8 +13,12 @@ extension Node {
         }
         syncRequestedMs[validator] = now
         syncRequestedTarget[validator] = hash
-        let request = ConsensusMessage.blockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height))
-        guard let bytes = seal(.consensus(request)) else { return }
+        sendBlockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height), to: validator)
+    }
+
+    /// Block requests are datagrams (40-byte payload).
+    private func sendBlockRequest(_ request: BlockRequest, to validator: PublicKey) {
+        guard let bytes = seal(.consensus(.blockRequest(request))) else { return }
         for address in addresses(of: [validator]) { sendSealed(bytes, to: address) }
     }
 
@@ -61,8 +65,6 @@ extension Node {
         let validators = replica.otherValidators.filter { !addresses(of: [$0]).isEmpty }
         guard !validators.isEmpty else { return }
         followCursor = (followCursor + 1) % validators.count
-        let request = ConsensusMessage.blockRequest(BlockRequest(target: .zero, knownHeight: replica.core.committed.height))
-        guard let bytes = seal(.consensus(request)) else { return }
-        for address in addresses(of: [validators[followCursor]]) { sendSealed(bytes, to: address) }
+        sendBlockRequest(BlockRequest(target: .zero, knownHeight: replica.core.committed.height), to: validators[followCursor])
     }
 }

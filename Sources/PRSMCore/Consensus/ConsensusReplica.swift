@@ -235,7 +235,7 @@ public struct ConsensusReplica: Sendable {
             }
             let before = epoch
             var effects = lift(core.receiveSynced(response.blocks, from: sender, nowMs: nowMs), nowMs: nowMs)
-            // A proof of an epoch we already left (the broadcast at its end) has nothing for us.
+            // Only a proof for this epoch can be checked (a later one needs the set it names).
             if let proof = response.epochProof, epoch == before, proof.blocks.last?.epoch == epoch {
                 effects += lift(core.receiveEpochProof(proof, from: sender, nowMs: nowMs), nowMs: nowMs)
             }
@@ -407,9 +407,10 @@ public struct ConsensusReplica: Sendable {
         endedEpochsMade += core.signaturesMade
         core = ConsensusCore(config: config.core, validators: validators, key: signingKey(for: validators.epoch),
                              safety: storedSafety, anchor: last)
-        lastEpochChange = EpochChange(validators: validators, lastBlock: last, proof: proof)
+        let change = EpochChange(validators: validators, lastBlock: last, proof: proof)
+        lastEpochChange = change
         deferredProposal = nil
-        var out: [Effect] = [.epochChanged(EpochChange(validators: validators, lastBlock: last, proof: proof))]
+        var out: [Effect] = [.epochChanged(change)]
         if let proof, nowMs != nil {
             let audience = Self.others(ending.keys + validators.keys, than: key?.publicKey)
             out.append(.broadcast(.blockResponse(BlockResponse(blocks: [last], epochProof: proof)), to: audience))
