@@ -10,6 +10,9 @@ public struct ConsensusOptions: Sendable {
     /// A node that does not vote in the current epoch asks a validator for new blocks this often
     /// (validators send their messages only to validators).
     public var followIntervalMs: UInt64 = 1_000
+    /// Fetch a peer's certified snapshot when the chain is more than a checkpoint interval
+    /// ahead, instead of replaying every block (which peers may have pruned).
+    public var stateSync = true
     /// How much of the chain stays on disk.
     public var retention = BlockRetention()
     /// The application behind the contract (the FTNS ledger once it exists).

@@ -45,6 +45,16 @@ extension Node {
     }
 
     func receiveConsensus(_ message: ConsensusMessage, from inbound: Inbound, nowMs: UInt64) {
+        guard consensus != nil else {
+            countDrop(.consensusRefused)
+            return
+        }
+        noteChainHeight(of: message)
+        switch message {
+        case let .snapshotRequest(request): return serveSnapshot(request, to: inbound.source)
+        case let .snapshotChunk(chunk): return receiveSnapshotChunk(chunk, from: inbound.sender, nowMs: nowMs)
+        default: break
+        }
         guard let effects = withReplica({ $0.receive(message, from: inbound.sender, nowMs: nowMs) }) else {
             countDrop(.consensusRefused)
             return
@@ -69,6 +79,7 @@ extension Node {
         guard let effects = withReplica({ $0.tick(nowMs: nowMs) }) else { return }
         applyConsensus(effects)
         followChain(nowMs: nowMs)
+        requestSnapshot(nowMs: nowMs)
         flushDelayedConsensus(nowMs: nowMs)
         if let due = gossipDueMs, due <= nowMs { flushGossip() }
     }
@@ -76,7 +87,8 @@ extension Node {
     var consensusDeadlineMs: UInt64? {
         guard let replica = consensus else { return nil }
         let follow = replica.core.myIndex == nil ? nextFollowMs : .max
-        return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max, gossipDueMs ?? .max, follow)
+        let snapshot = stateSync.download != nil ? stateSync.nextRequestMs : snapshotDueMs(nowMs: clock.nowMs) ?? .max
+        return min(replica.nextDeadlineMs, delayedConsensus.first?.dueMs ?? .max, gossipDueMs ?? .max, follow, snapshot)
     }
 
     /// Client transactions leave in batches: when `gossipBatch` are waiting, or `gossipDelayMs`
@@ -134,6 +146,10 @@ extension Node {
                 logger.critical("state root differs from a proposer's: not voting for its block", metadata: [
                     "height": "\(height)", "ours": "\(ours.hex)", "theirs": "\(theirs.hex)", "proposer": "\(proposer)",
                 ])
+            case let .checkpointTaken(checkpoint, snapshot):
+                storeCheckpoint(checkpoint, snapshot: snapshot)
+            case let .checkpointCertified(certificate, next):
+                recordCheckpointCertificate(certificate, next: next)
             }
         }
     }
@@ -164,7 +180,7 @@ extension Node {
     func deliver(_ bytes: ByteBuffer, of message: ConsensusMessage, to addresses: [PeerAddress]) {
         var viaStream = bytes.readableBytes > Envelope.maxDatagramSize
         switch message {
-        case .proposal, .blockResponse: viaStream = true
+        case .proposal, .blockResponse, .snapshotChunk: viaStream = true
         default: break
         }
         for address in addresses {

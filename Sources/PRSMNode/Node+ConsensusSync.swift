@@ -50,7 +50,12 @@ extension Node {
             }
         }
         guard !blocks.isEmpty else {
-            countDrop(.consensusRefused)
+            // Pruned: say how far the chain is, so the requester fetches a snapshot.
+            if let lowest = storedChain.lowestHeight, from < lowest, let height = consensus?.core.committed.height {
+                sealAndDeliver(.blockResponse(BlockResponse(prunedAtHeight: height)), to: [requester])
+            } else {
+                countDrop(.consensusRefused)
+            }
             return
         }
         sealAndDeliver(.blockResponse(BlockResponse(blocks: blocks, epochProof: proof)), to: [requester])

@@ -66,6 +66,7 @@ public actor Node {
     var nextReachabilityCheckMs: UInt64?
     var consensus: ConsensusReplica?
     var storedChain = StoredChain()
+    var stateSync = StateSyncState()
     /// An observer's next request for new blocks, and the validator it asks next.
     var nextFollowMs: UInt64 = 0
     var followedHeight: UInt64 = 0
@@ -145,7 +146,10 @@ public actor Node {
                 config: consensusOptions.replica, networkID: options.genesis.networkID, validators: validators,
                 key: consensusOptions.validatorKey, app: consensusOptions.makeApplication(),
                 safety: store.map(Self.loadSafety) ?? .init())
-            if let store { storedChain = Self.restoreChain(&replica, from: store, logger: logger) }
+            if let store {
+                storedChain = Self.restoreChain(&replica, from: store, logger: logger)
+                stateSync.served = Self.loadServedCheckpoint(from: store)
+            }
             committedTransactions = 0
             consensus = replica
         }

@@ -16,6 +16,8 @@ public enum NodeObservation: Sendable {
     case consensusMisbehaviour(validator: Int, reason: String)
     /// A consensus message this node could not use, and why (the replay trace shows it).
     case consensusIgnored(reason: String)
+    /// This node started over from a peer's certified snapshot of `height` (the block `hash`).
+    case stateSynced(height: UInt64, hash: Digest32, epoch: UInt64)
 }
 
 /// How full a node's bounded tables are.

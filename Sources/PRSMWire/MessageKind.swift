@@ -23,4 +23,7 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case transaction = 0x0204
     case blockRequest = 0x0205
     case blockResponse = 0x0206
+    case checkpointVote = 0x0207
+    case snapshotRequest = 0x0208
+    case snapshotChunk = 0x0209
 }

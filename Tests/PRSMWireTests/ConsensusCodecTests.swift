@@ -497,7 +497,7 @@ struct ConsensusCodecTests {
         let proof = EpochProof(blocks: [child], certificate: Self.qc(view: 13, block: child.hash, signers: [1, 2, 3]))
         let ending = Message.consensus(.blockResponse(BlockResponse(blocks: [Self.blockWithTC], epochProof: proof)))
         #expect(try Message.decode(kind: 0x0206, payload: ending.encodePayload()) == ending)
-        #expect(decodeError(0x0206, Self.be(UInt32(0)) + [2]) == .nonCanonical("sync epoch proof flag"))
+        #expect(decodeError(0x0206, Self.be(UInt32(0)) + [3]) == .nonCanonical("sync epoch proof flag"))
         #expect(decodeError(0x0206, Self.be(UInt32(0)) + [1] + Self.be(UInt32(65)))
             == .overLimit("epoch proof blocks", length: 65, limit: 64))
         #expect(decodeError(0x0206, Self.be(UInt32(65))) == .overLimit("sync blocks", length: 65, limit: 64))

@@ -17,6 +17,14 @@ final class ConsensusAgreementChecker: SimChecker {
     }
 
     func observe(_ observation: SimObservation) {
+        if case let .stateSynced(node, height, hash) = observation, !byzantine.contains(node) {
+            // Its log jumps to the snapshot's block, which must be the one everybody committed.
+            if let first = canonical[height], first.hash != hash {
+                note("\(names[node]) state synced to \(hash) at height \(height), \(names[first.node]) committed \(first.hash)")
+            }
+            lastHeight[node] = max(lastHeight[node] ?? 0, height)
+            return
+        }
         guard case let .committed(node, block, root, _) = observation, !byzantine.contains(node) else { return }
         commits += 1
         let last = lastHeight[node] ?? 0

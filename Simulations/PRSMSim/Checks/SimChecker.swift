@@ -12,6 +12,8 @@ enum SimObservation {
     case dhtSnapshot(node: Int, contacts: [PublicKey], startedMs: UInt64)
     /// A node committed `block`, reaching `stateRoot`.
     case committed(node: Int, block: Block, stateRoot: Digest32, atMs: UInt64)
+    /// A node started over from a peer's certified snapshot: its log continues above `height`.
+    case stateSynced(node: Int, height: UInt64, blockHash: Digest32)
     /// A node sealed and sent a consensus message.
     case consensusSent(node: Int, message: ConsensusMessage)
 }

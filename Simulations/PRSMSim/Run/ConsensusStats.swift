@@ -11,6 +11,8 @@ public final class ConsensusStats: @unchecked Sendable {
     public internal(set) var epochs: [Int: UInt64] = [:]
     /// Misbehaviour reports by honest nodes (equivocation, invalid certificates, …).
     public internal(set) var misbehaviourReports = 0
+    /// Nodes that started over from a peer's certified snapshot.
+    public internal(set) var stateSyncs = 0
     var submittedAtMs: [Digest32: UInt64] = [:]
     var proposedAtMs: [Digest32: UInt64] = [:]
     private var commits: [Digest32: Int] = [:]

@@ -31,6 +31,7 @@ extension Simulation {
         options.replica.core.voteBroadcastLimit = workload.voteBroadcastLimit
         options.replica.maxBlockTransactions = workload.maxBlockTransactions
         options.replica.core.retainedBlocks = workload.retainedBlocks
+        options.replica.checkpointInterval = workload.checkpointInterval
         options.retention = workload.retention
         options.fault = sim.spec.behaviour?.consensusFault
         return options
@@ -123,6 +124,11 @@ extension Simulation {
         case let .epochChanged(epoch, lastHeight, validators):
             world.record("\(nodes[index].name) epoch \(epoch) after h=\(lastHeight) with \(validators) validators")
             consensusStats.epochs[index] = epoch
+        case let .stateSynced(height, hash, epoch):
+            world.record("\(nodes[index].name) state synced to h=\(height) \(hash) in epoch \(epoch)")
+            consensusStats.stateSyncs += 1
+            consensusStats.epochs[index] = epoch
+            for checker in checkers { checker.observe(.stateSynced(node: index, height: height, blockHash: hash)) }
         default:
             break
         }
@@ -140,6 +146,11 @@ extension Simulation {
         case let .transactions(batch): return "transactions \(batch.count)"
         case let .blockRequest(request): return "block-request \(request.target) above \(request.knownHeight)"
         case let .blockResponse(response): return "block-response \(response.blocks.count) blocks"
+        case let .checkpointVote(vote): return "checkpoint-vote h=\(vote.checkpoint.height) \(vote.checkpoint.snapshotHash)"
+        case let .snapshotRequest(request):
+            return "snapshot-request h=\(request.height) chunk=\(request.chunk) above \(request.knownHeight)"
+        case let .snapshotChunk(chunk):
+            return "snapshot-chunk h=\(chunk.certificate.checkpoint.height) \(chunk.index + 1)/\(chunk.count) links=\(chunk.links.count)"
         }
     }
 }

@@ -336,7 +336,7 @@ public final class Simulation: @unchecked Sendable {
             world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
             dhtStats.joined.insert(index)
             dhtStats.joins[index, default: 0] += 1
-        case .committed, .consensusSent, .consensusMisbehaviour, .consensusIgnored, .epochChanged:
+        case .committed, .consensusSent, .consensusMisbehaviour, .consensusIgnored, .epochChanged, .stateSynced:
             observeConsensus(observation, at: index)
         }
     }

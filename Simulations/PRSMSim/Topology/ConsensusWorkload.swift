@@ -18,6 +18,8 @@ public struct ConsensusWorkload: Sendable, Equatable {
     /// Votes go to every validator (commit in 4 message delays) while the set has at most this
     /// many validators, else only to the next leader (5).
     public var voteBroadcastLimit = ConsensusCore.Config().voteBroadcastLimit
+    /// Heights between signed state checkpoints, which lagging nodes sync from (0: none).
+    public var checkpointInterval = ConsensusReplica.Config().checkpointInterval
     /// The deliberately unsafe 1-chain commit rule (the Twins test expects agreement to fail).
     public var unsafeOneChainCommit = false
     /// Blocks each node keeps in memory below its committed one (older ones are served from its

@@ -172,7 +172,7 @@ public enum TopologyLoader {
     static func parseConsensus(_ cursor: JSONCursor, _ topology: Topology) throws(TopologyError) -> ConsensusWorkload {
         let f = try cursor.object(allowing: ["tx_rate", "clients", "payload_bytes", "tx_start_ms", "tx_end_ms",
                                              "base_view_timeout_ms", "max_view_timeout_ms", "max_block_transactions",
-                                             "unsafe_one_chain_commit", "vote_broadcast_limit", "reconfigure"])
+                                             "unsafe_one_chain_commit", "vote_broadcast_limit", "checkpoint_interval", "reconfigure"])
         var consensus = ConsensusWorkload()
         consensus.txRate = try f["tx_rate"]?.uint(max: 1_000_000) ?? consensus.txRate
         if let clients = f["clients"] {
@@ -197,6 +197,7 @@ public enum TopologyLoader {
         if let limit = f["vote_broadcast_limit"] {
             consensus.voteBroadcastLimit = Int(try limit.uint(max: UInt64(ConsensusLimits.maxValidators)))
         }
+        if let interval = f["checkpoint_interval"] { consensus.checkpointInterval = try interval.uint(max: 1_000_000_000) }
         if let list = f["reconfigure"] {
             consensus.reconfigurations = try list.array().map { (entry: JSONCursor) throws(TopologyError) in
                 try parseReconfiguration(entry, topology)

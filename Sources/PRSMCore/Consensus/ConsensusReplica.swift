@@ -20,6 +20,10 @@ public struct ConsensusReplica: Sendable {
         /// until a transaction arrives) before proposing an empty block, so an idle network does
         /// not spin. Kept below half the base view timeout so the view does not time out.
         public var emptyBlockDelayMs: UInt64 = 400
+        /// Every this many heights (and at each epoch's last block) validators sign a checkpoint
+        /// of the state, which nodes that are far behind can then start from. A network-wide
+        /// parameter: validators with different values never certify. 0 turns it off.
+        public var checkpointInterval: UInt64 = 1_000
         public init() {}
     }
 
@@ -50,6 +54,11 @@ public struct ConsensusReplica: Sendable {
         /// A proposer's state root for a height we executed differs from ours: one of us is
         /// not deterministic, or is faulty. Never voted for.
         case stateRootMismatch(height: UInt64, ours: Digest32, theirs: Digest32, proposer: Int)
+        /// The state right after a checkpoint height (an encoded `ConsensusSnapshot`): keep it
+        /// to offer peers once a quorum certifies it.
+        case checkpointTaken(Checkpoint, snapshot: [UInt8])
+        /// A quorum signed our checkpoint; `next` is the set after it when it ended an epoch.
+        case checkpointCertified(CheckpointCertificate, next: ValidatorSet?)
     }
 
     public enum Admission: Sendable, Equatable {
@@ -81,6 +90,8 @@ public struct ConsensusReplica: Sendable {
     /// Signatures the cores of ended epochs checked and made (the counters only grow).
     private var endedEpochsChecked: UInt64 = 0
     private var endedEpochsMade: UInt64 = 0
+    private var checkpoints = CheckpointCollector()
+    private var checkpointSignaturesMade: UInt64 = 0
 
     public init(config: Config = Config(), networkID: Digest32, validators: ValidatorSet, key: SigningKey?,
                 app: any ConsensusApplication, safety: ConsensusCore.SafetyState = .init()) {
@@ -110,8 +121,10 @@ public struct ConsensusReplica: Sendable {
         return keys.filter { $0 != me && seen.insert($0).inserted }
     }
 
-    public var signaturesChecked: UInt64 { core.signaturesChecked + endedEpochsChecked + transactionSignaturesChecked }
-    public var signaturesMade: UInt64 { core.signaturesMade + endedEpochsMade }
+    public var signaturesChecked: UInt64 {
+        core.signaturesChecked + endedEpochsChecked + transactionSignaturesChecked + checkpoints.signaturesChecked
+    }
+    public var signaturesMade: UInt64 { core.signaturesMade + endedEpochsMade + checkpointSignaturesMade }
 
     public mutating func start(nowMs: UInt64) -> [Effect] { lift(core.start(nowMs: nowMs), nowMs: nowMs) }
 
@@ -240,6 +253,13 @@ public struct ConsensusReplica: Sendable {
                 effects += lift(core.receiveEpochProof(proof, from: sender, nowMs: nowMs), nowMs: nowMs)
             }
             return effects
+        case let .checkpointVote(vote):
+            let (certificate, refusal) = checkpoints.receive(vote, from: senderKey)
+            if let refusal { return [.ignored(refusal)] }
+            return certificate.map { [.checkpointCertified($0.0, next: $0.next)] } ?? []
+        case .snapshotRequest, .snapshotChunk:
+            // State sync is the shell's: it holds the stored snapshots.
+            return [.ignored("state sync message handed to the replica")]
         }
     }
 
@@ -388,8 +408,15 @@ public struct ConsensusReplica: Sendable {
         let app = self.app
         mempool.removeCommitted(block.transactions) { app.nextNonce(of: $0) }
         self.app.commit(height: block.height)
-        guard let next = execution.nextValidators else { return [.committed(block, execution)] }
-        return [.committed(block, execution)] + beginEpoch(after: block, validators: next, nowMs: nowMs)
+        let committing = core.validators
+        var out: [Effect] = [.committed(block, execution)]
+        if let next = execution.nextValidators { out += beginEpoch(after: block, validators: next, nowMs: nowMs) }
+        let endedEpoch = epoch != committing.epoch
+        // Not while replaying stored blocks after a restart: those checkpoints were taken then.
+        if nowMs != nil, config.checkpointInterval > 0, endedEpoch || block.height % config.checkpointInterval == 0 {
+            out += checkpoint(block, signedBy: committing, endedEpoch: endedEpoch)
+        }
+        return out
     }
 
     /// Ends the epoch at `last`: a new core for the next validators, anchored on it. Blocks the
@@ -417,6 +444,60 @@ public struct ConsensusReplica: Sendable {
         }
         if let nowMs { out += lift(core.start(nowMs: nowMs), nowMs: nowMs) + replayHeldMessages(nowMs: nowMs) }
         return out
+    }
+
+    // MARK: checkpoints
+
+    /// The state right after `block`, hashed, signed if we are one of `committing` (the
+    /// validators of the block's epoch), and sent to them (at an epoch's end to the next set
+    /// too, which must be able to serve it). Called after the block executed and committed,
+    /// and after any epoch change it caused, so the snapshot starts where the next block does.
+    mutating func checkpoint(_ block: Block, signedBy committing: ValidatorSet, endedEpoch: Bool) -> [Effect] {
+        let snapshot = ConsensusSnapshot(block: block, validators: core.validators, epochAnchor: core.anchor,
+                                         application: app.snapshot()).encode()
+        let checkpoint = Checkpoint(epoch: committing.epoch, height: block.height, blockHash: block.hash,
+                                    snapshotHash: Blake2b.hash256(snapshot), validatorsHash: core.validators.digest)
+        var own: SignedBy?
+        if let key = signingKey(for: committing.epoch), let index = committing.index(of: key.publicKey) {
+            own = SignedBy(index: index, signature: key.sign(checkpoint.signingBytes))
+            checkpointSignaturesMade += 1
+        }
+        var out: [Effect] = [.checkpointTaken(checkpoint, snapshot: snapshot)]
+        if let own {
+            let audience = Self.others(committing.keys + (endedEpoch ? core.validators.keys : []), than: key?.publicKey)
+            out.append(.broadcast(.checkpointVote(CheckpointVote(checkpoint: checkpoint, voter: own)), to: audience))
+        }
+        if let formed = checkpoints.add(checkpoint, validators: committing, next: endedEpoch ? core.validators : nil, own: own) {
+            out.append(.checkpointCertified(formed.0, next: formed.next))
+        }
+        return out
+    }
+
+    /// Starts over from a peer's snapshot the shell has verified against a checkpoint
+    /// certificate: the application state, the epoch (its validators and anchor) and the
+    /// committed block; the blocks above it come by the ordinary sync. Throws, changing
+    /// nothing, when the state does not restore to the snapshot's height.
+    public mutating func adopt(_ snapshot: ConsensusSnapshot, nowMs: UInt64) throws(WireError) -> [Effect] {
+        var restored = app
+        try restored.restore(fromSnapshot: snapshot.application)
+        guard restored.executed.height == snapshot.block.height else {
+            throw .nonCanonical("snapshot state is at height \(restored.executed.height), its block at \(snapshot.block.height)")
+        }
+        app = restored
+        roots = [snapshot.height: restored.executed.stateRoot]
+        // The views we voted in stay voted: the running core's safety state (newer than the one
+        // read at start) carries over if the snapshot is in its epoch.
+        let safety = core.safety.epoch >= storedSafety.epoch ? core.safety : storedSafety
+        endedEpochsChecked += core.signaturesChecked
+        endedEpochsMade += core.signaturesMade
+        core = ConsensusCore(config: config.core, validators: snapshot.validators,
+                             key: signingKey(for: snapshot.validators.epoch), safety: safety, anchor: snapshot.epochAnchor)
+        core.restore(committedTail: [snapshot.block], branch: [], highQC: nil)
+        // Pending transactions may be stale against the new state: clients resubmit.
+        mempool = Mempool(config: config.mempool)
+        deferredProposal = nil
+        lastEpochChange = nil
+        return lift(core.start(nowMs: nowMs), nowMs: nowMs) + replayHeldMessages(nowMs: nowMs)
     }
 
     static func wire(_ message: ConsensusCore.Message) -> ConsensusMessage {

@@ -29,17 +29,31 @@ public struct BlockRequest: Hashable, Sendable {
 public struct BlockResponse: Hashable, Sendable {
     public let blocks: [Block]
     public let epochProof: EpochProof?
+    /// Set (with no blocks) when the responder has pruned the heights asked for: its committed
+    /// height, so the requester knows how far behind it is and fetches a snapshot instead.
+    public let prunedAtHeight: UInt64?
 
     public init(blocks: [Block], epochProof: EpochProof? = nil) {
         self.blocks = blocks
         self.epochProof = epochProof
+        prunedAtHeight = nil
     }
 
+    public init(prunedAtHeight: UInt64) {
+        blocks = []
+        epochProof = nil
+        self.prunedAtHeight = prunedAtHeight
+    }
+
+    /// After the blocks a flag: 0 nothing, 1 an epoch proof, 2 pruned (the responder's height).
     public func encode(into writer: inout WireWriter) {
         writer.array(blocks) { $1.encode(into: &$0) }
         if let epochProof {
             writer.u8(1)
             epochProof.encode(into: &writer)
+        } else if let prunedAtHeight {
+            writer.u8(2)
+            writer.u64(prunedAtHeight)
         } else {
             writer.u8(0)
         }
@@ -52,6 +66,9 @@ public struct BlockResponse: Hashable, Sendable {
         switch try reader.u8("sync epoch proof flag") {
         case 0: return BlockResponse(blocks: blocks)
         case 1: return BlockResponse(blocks: blocks, epochProof: try EpochProof.decode(from: &reader))
+        case 2:
+            guard blocks.isEmpty else { throw .nonCanonical("a pruned answer carries no blocks") }
+            return BlockResponse(prunedAtHeight: try reader.view("pruned answer height"))
         default: throw .nonCanonical("sync epoch proof flag")
         }
     }

@@ -11,6 +11,13 @@ public enum ConsensusLimits {
     public static let maxSyncBlocks = 64
     /// A sync response stops adding blocks beyond this many bytes (it travels as one frame).
     public static let maxSyncBytes = 2 * 1024 * 1024
+    /// A state snapshot travels in chunks of this many bytes (one stream frame each, with its
+    /// certificates), at most `maxSnapshotChunks` of them.
+    public static let snapshotChunkBytes = 1 << 20
+    public static let maxSnapshotChunks = 4_096
+    /// Epoch changes one snapshot answer may prove (a node further behind asks again from the
+    /// epoch it reached).
+    public static let maxEpochLinks = 16
     /// Views and heights on the wire stay below 2^62, so `view + 1` and `view + window` never
     /// overflow in a receiver (a view of 2^64 − 1 from a Byzantine validator used to trap).
     public static let maxView: UInt64 = 1 << 62

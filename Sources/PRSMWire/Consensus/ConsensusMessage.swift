@@ -10,6 +10,11 @@ public enum ConsensusMessage: Hashable, Sendable {
     /// Block sync: a request (datagram) and its answer (stream).
     case blockRequest(BlockRequest)
     case blockResponse(BlockResponse)
+    /// State sync: a validator's signature over a checkpoint (datagram), a request for a
+    /// certified snapshot (datagram) and one chunk of it (stream).
+    case checkpointVote(CheckpointVote)
+    case snapshotRequest(SnapshotRequest)
+    case snapshotChunk(SnapshotChunk)
 
     /// The epoch a proposal, vote or timeout belongs to (nil for the others).
     public var epoch: UInt64? {
@@ -17,7 +22,7 @@ public enum ConsensusMessage: Hashable, Sendable {
         case let .proposal(block): return block.epoch
         case let .vote(vote): return vote.epoch
         case let .timeout(timeout): return timeout.epoch
-        case .transactions, .blockRequest, .blockResponse: return nil
+        case .transactions, .blockRequest, .blockResponse, .checkpointVote, .snapshotRequest, .snapshotChunk: return nil
         }
     }
 
@@ -29,6 +34,9 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .transactions: return .transaction
         case .blockRequest: return .blockRequest
         case .blockResponse: return .blockResponse
+        case .checkpointVote: return .checkpointVote
+        case .snapshotRequest: return .snapshotRequest
+        case .snapshotChunk: return .snapshotChunk
         }
     }
 
@@ -40,6 +48,9 @@ public enum ConsensusMessage: Hashable, Sendable {
         case let .transactions(transactions): writer.array(transactions) { $1.encode(into: &$0) }
         case let .blockRequest(request): request.encode(into: &writer)
         case let .blockResponse(response): response.encode(into: &writer)
+        case let .checkpointVote(vote): vote.encode(into: &writer)
+        case let .snapshotRequest(request): request.encode(into: &writer)
+        case let .snapshotChunk(chunk): chunk.encode(into: &writer)
         }
     }
 
@@ -54,6 +65,9 @@ public enum ConsensusMessage: Hashable, Sendable {
             })
         case .blockRequest: return .blockRequest(try BlockRequest.decode(from: &reader))
         case .blockResponse: return .blockResponse(try BlockResponse.decode(from: &reader))
+        case .checkpointVote: return .checkpointVote(try CheckpointVote.decode(from: &reader))
+        case .snapshotRequest: return .snapshotRequest(try SnapshotRequest.decode(from: &reader))
+        case .snapshotChunk: return .snapshotChunk(try SnapshotChunk.decode(from: &reader))
         default: return nil
         }
     }

@@ -50,14 +50,6 @@ public struct QuorumCertificate: Hashable, Sendable {
     public func isValid(for validators: ValidatorSet) -> Bool {
         if isGenesis { return validators.epoch == 0 }
         guard view > 0 else { return false }
-        let indices = votes.map(\.index)
-        guard Set(indices).count == indices.count, validators.power(of: indices) >= validators.quorumPower else {
-            return false
-        }
-        let message = Vote.signingBytes(epoch: validators.epoch, view: view, blockHash: blockHash)
-        return votes.allSatisfy { vote in
-            validators.keys.indices.contains(vote.index)
-                && validators.keys[vote.index].isValidSignature(vote.signature, for: message)
-        }
+        return validators.isQuorum(votes, signing: Vote.signingBytes(epoch: validators.epoch, view: view, blockHash: blockHash))
     }
 }

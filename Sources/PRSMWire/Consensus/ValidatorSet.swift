@@ -35,4 +35,13 @@ public struct ValidatorSet: Hashable, Sendable {
     public func power(of indices: some Sequence<Int>) -> UInt64 {
         Set(indices).reduce(0) { $0 + (keys.indices.contains($1) ? powers[$1] : 0) }
     }
+
+    /// Distinct signers holding a quorum, each signature valid over `message`.
+    public func isQuorum(_ signers: [SignedBy], signing message: [UInt8]) -> Bool {
+        let indices = signers.map(\.index)
+        guard Set(indices).count == indices.count, power(of: indices) >= quorumPower else { return false }
+        return signers.allSatisfy { signer in
+            keys.indices.contains(signer.index) && keys[signer.index].isValidSignature(signer.signature, for: message)
+        }
+    }
 }

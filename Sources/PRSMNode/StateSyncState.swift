@@ -1,0 +1,32 @@
+/// What the shell keeps for state sync: the certified snapshot it serves, the snapshots it took
+/// that still wait for their certificate, and the download in progress, if any.
+struct StateSyncState: Sendable {
+    struct Served: Sendable, Equatable {
+        let certificate: CheckpointCertificate
+        let chunks: UInt32
+        var height: UInt64 { certificate.checkpoint.height }
+    }
+
+    var served: Served?
+    /// Checkpoints stored but not certified yet: height → chunk count (the newest few).
+    var taken: [UInt64: UInt32] = [:]
+    var download: SnapshotDownload?
+    /// When the download last moved; a peer silent for `stallMs` is given up.
+    var downloadProgressMs: UInt64 = 0
+    var nextRequestMs: UInt64 = 0
+    var cursor = 0
+    /// The highest height peers' proposals and sync answers showed (the chain is at least there).
+    var highestSeenHeight: UInt64 = 0
+    /// Our committed height when last looked at, and since when it has not moved.
+    var watchedHeight: UInt64 = 0
+    var watchedSinceMs: UInt64 = 0
+    var adopted: UInt64 = 0
+    var refused: UInt64 = 0
+
+    static let maxTaken = 3
+    static let stallMs: UInt64 = 3_000
+    static let requestIntervalMs: UInt64 = 1_000
+    /// Behind and not moving for this long: block sync is not getting anywhere (peers pruned
+    /// what we need), so a snapshot is the way on.
+    static let stuckMs: UInt64 = 5_000
+}

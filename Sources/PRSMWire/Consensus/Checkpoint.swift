@@ -1,0 +1,65 @@
+import PRSMCrypto
+
+/// What validators attest to at a checkpoint height (every `checkpointInterval` blocks, and at
+/// the last block of each epoch): the committed block, the hash of the state snapshot taken
+/// right after executing it, and the hash of the validator set that runs after it. A quorum of
+/// the epoch's validators signing this lets a node that was not there start from the snapshot:
+/// more than a third of the power is honest and computed the same snapshot. At an epoch's last
+/// block `validatorsHash` names the next set, so such certificates chain from genesis to any
+/// later epoch.
+public struct Checkpoint: Hashable, Sendable {
+    public let epoch: UInt64
+    public let height: UInt64
+    public let blockHash: Digest32
+    public let snapshotHash: Digest32
+    public let validatorsHash: Digest32
+
+    public init(epoch: UInt64, height: UInt64, blockHash: Digest32, snapshotHash: Digest32, validatorsHash: Digest32) {
+        self.epoch = epoch
+        self.height = height
+        self.blockHash = blockHash
+        self.snapshotHash = snapshotHash
+        self.validatorsHash = validatorsHash
+    }
+
+    /// Domain-separated from votes and timeouts.
+    public var signingBytes: [UInt8] {
+        var writer = WireWriter()
+        writer.fixed(Array("prsm-checkpoint".utf8))
+        encode(into: &writer)
+        return writer.bytesWritten
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.u64(epoch)
+        writer.u64(height)
+        writer.fixed(blockHash.bytes)
+        writer.fixed(snapshotHash.bytes)
+        writer.fixed(validatorsHash.bytes)
+    }
+
+    public static func decode(from reader: inout WireReader) throws(WireError) -> Checkpoint {
+        Checkpoint(epoch: try reader.u64("checkpoint epoch"), height: try reader.view("checkpoint height"),
+                   blockHash: try Digest32.decode(from: &reader, "checkpoint block"),
+                   snapshotHash: try Digest32.decode(from: &reader, "checkpoint snapshot"),
+                   validatorsHash: try Digest32.decode(from: &reader, "checkpoint validators"))
+    }
+}
+
+extension ValidatorSet {
+    /// Commits to the epoch, the keys in order and their powers.
+    public var digest: Digest32 {
+        var writer = WireWriter()
+        writer.fixed(Array("prsm-validators".utf8))
+        writer.u64(epoch)
+        writer.array(Array(zip(keys, powers))) { w, validator in
+            w.fixed(validator.0.bytes)
+            w.u64(validator.1)
+        }
+        return Blake2b.hash256(writer.bytesWritten)
+    }
+
+    public var members: [Genesis.Validator] {
+        zip(keys, powers).map { Genesis.Validator(publicKey: $0, power: $1) }
+    }
+}
