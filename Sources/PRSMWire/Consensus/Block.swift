@@ -119,6 +119,12 @@ public struct Block: Hashable, Sendable {
         let transactions = try reader.array("block transactions", limit: ConsensusLimits.maxBlockTransactions) {
             (r: inout WireReader) throws(WireError) in try Transaction.decode(from: &r)
         }
+        // The genesis block's hash is fixed, not computed: decoded (as a snapshot's epoch
+        // anchor), it must be that same block again.
+        if height == 0, view == 0, epoch == 0, parent == .zero, justify.isGenesis, timeoutCertificate == nil,
+           proposer == 0, executedHeight == 0, stateRoot == .zero, transactions.isEmpty {
+            return .genesis
+        }
         return Block(epoch: epoch, view: view, height: height, parent: parent, justify: justify,
                      timeoutCertificate: timeoutCertificate, proposer: proposer, executedHeight: executedHeight,
                      stateRoot: stateRoot, transactions: transactions)
