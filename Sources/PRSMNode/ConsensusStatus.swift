@@ -18,6 +18,10 @@ public struct ConsensusStatus: Codable, Sendable, Equatable {
     public let snapshotHeight: UInt64
     public let storedFromHeight: UInt64?
     public let storedBlockBytes: UInt64
+    /// The certified snapshot this node offers peers (nil: none yet), and how many times it
+    /// started over from a peer's snapshot since it started.
+    public let servedCheckpointHeight: UInt64?
+    public let stateSyncs: UInt64
 
     enum CodingKeys: String, CodingKey {
         case epoch, validators, view
@@ -30,5 +34,7 @@ public struct ConsensusStatus: Codable, Sendable, Equatable {
         case snapshotHeight = "snapshot_height"
         case storedFromHeight = "stored_from_height"
         case storedBlockBytes = "stored_block_bytes"
+        case servedCheckpointHeight = "served_checkpoint_height"
+        case stateSyncs = "state_syncs"
     }
 }

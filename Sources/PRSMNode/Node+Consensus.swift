@@ -34,7 +34,8 @@ extension Node {
                             mempool: replica.mempool.count, validator: replica.core.myIndex,
                             stateRoot: replica.app.executed.stateRoot.hex,
                             committedTransactions: committedTransactions, snapshotHeight: storedChain.snapshotHeight,
-                            storedFromHeight: storedChain.lowestHeight, storedBlockBytes: storedChain.bytes)
+                            storedFromHeight: storedChain.lowestHeight, storedBlockBytes: storedChain.bytes,
+                            servedCheckpointHeight: stateSync.served?.height, stateSyncs: stateSync.adopted)
         }
     }
 

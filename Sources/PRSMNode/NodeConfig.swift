@@ -31,6 +31,10 @@ public struct NodeConfig: Sendable, Equatable {
     public var maxViewTimeoutMs: UInt64 = 30_000
     /// The chain kept on disk (`BlockRetention`).
     public var retention = BlockRetention()
+    /// Heights between certified state checkpoints (a network parameter: the same on every
+    /// validator), and whether this node starts from a peer's snapshot when far behind.
+    public var checkpointInterval = ConsensusReplica.Config().checkpointInterval
+    public var stateSync = true
 
     public init() {}
 
@@ -93,6 +97,12 @@ public struct NodeConfig: Sendable, Equatable {
         # keep_blocks = 100000
         # snapshot_interval = 1000
         # max_block_store_mb = 1024
+        # Validators sign a checkpoint of the state every checkpoint_interval heights; it must be
+        # the same on every validator of the network (0: none). With state_sync, a node more than
+        # that far behind (or stuck because peers pruned the blocks it needs) starts from the
+        # newest certified snapshot a validator offers, after checking its certificates.
+        # checkpoint_interval = 1000
+        # state_sync = true
 
         """
 
@@ -119,6 +129,8 @@ public struct NodeConfig: Sendable, Equatable {
             var keep_blocks: Int?
             var snapshot_interval: Int?
             var max_block_store_mb: Int?
+            var checkpoint_interval: Int?
+            var state_sync: Bool?
         }
         var consensus: Consensus?
         struct DHT: Decodable {
@@ -143,7 +155,7 @@ public struct NodeConfig: Sendable, Equatable {
         "log": ["level"],
         "dht": ["bootstrap", "k", "max_records", "max_record_bytes", "max_records_per_peer"],
         "consensus": ["validator", "peers", "base_view_timeout_ms", "max_view_timeout_ms",
-                      "keep_blocks", "snapshot_interval", "max_block_store_mb"],
+                      "keep_blocks", "snapshot_interval", "max_block_store_mb", "checkpoint_interval", "state_sync"],
     ]
 
     public static func parse(_ text: String, path: String) throws(NodeError) -> NodeConfig {
@@ -203,6 +215,9 @@ public struct NodeConfig: Sendable, Equatable {
                                          or: config.retention.maxStoredBytes >> 20, section: "consensus")
             guard megabytes <= 1 << 24 else { throw .badConfig(path, "consensus.max_block_store_mb must be ≤ 16777216 (16 TiB)") }
             config.retention.maxStoredBytes = megabytes << 20
+            config.checkpointInterval = try unsigned(consensus.checkpoint_interval, "checkpoint_interval",
+                                                     or: config.checkpointInterval, section: "consensus")
+            config.stateSync = consensus.state_sync ?? config.stateSync
         }
         try config.validate(path: path)
         return config
@@ -281,6 +296,8 @@ public struct NodeConfig: Sendable, Equatable {
         options.replica.core.baseViewTimeoutMs = baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = maxViewTimeoutMs
         options.retention = retention
+        options.replica.checkpointInterval = checkpointInterval
+        options.stateSync = stateSync
         return options
     }
 

@@ -55,7 +55,9 @@ struct StatusCommand: AsyncParsableCommand {
                   + "mempool \(consensus.mempool)")
             print("state root: \(consensus.stateRoot)")
             let stored = consensus.storedFromHeight.map { "blocks \($0)…\(consensus.committedHeight)" } ?? "no blocks"
-            print("chain:      \(stored) (\(consensus.storedBlockBytes / 1024) KiB), snapshot at \(consensus.snapshotHeight)")
+            print("chain:      \(stored) (\(consensus.storedBlockBytes / 1024) KiB), snapshot at \(consensus.snapshotHeight)"
+                  + ", serving checkpoint \(consensus.servedCheckpointHeight.map(String.init) ?? "none")"
+                  + (consensus.stateSyncs > 0 ? ", state synced \(consensus.stateSyncs)×" : ""))
         }
         let drops = status.drops.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         print("dropped:    \(drops.isEmpty ? "none" : drops.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")

@@ -27,6 +27,15 @@ struct ConsensusConfigTests {
         }
     }
 
+    @Test func checkpointsAndStateSyncAreSettings() throws {
+        let defaults = try #require(try NodeConfig.parse("[consensus]", path: "c.toml")
+            .consensusOptions(identity: .generate(), genesis: Devnet.genesis))
+        #expect(defaults.replica.checkpointInterval == 1_000 && defaults.stateSync)
+        let options = try #require(try NodeConfig.parse("[consensus]\ncheckpoint_interval = 250\nstate_sync = false", path: "c.toml")
+            .consensusOptions(identity: .generate(), genesis: Devnet.genesis))
+        #expect(options.replica.checkpointInterval == 250 && !options.stateSync)
+    }
+
     @Test func withoutTheSectionThereIsNoEngine() throws {
         let config = try NodeConfig.parse("", path: "config.toml")
         #expect(try config.consensusOptions(identity: Devnet.validatorKey(0), genesis: Devnet.genesis) == nil)
@@ -49,6 +58,7 @@ struct ConsensusConfigTests {
         ("[consensus]\nbase_view_timeout_ms = 5000\nmax_view_timeout_ms = 1000", "base_view_timeout_ms"),
         ("[consensus]\nbase_view_timeout_ms = 0", "consensus.base_view_timeout_ms must be > 0"),
         ("[consensus]\nvalidators = true", "unknown key consensus.validators"),
+        ("[consensus]\ncheckpoint_interval = -1", "consensus.checkpoint_interval"),
     ])
     func badConsensusSettingsAreRefusedWithTheirName(text: String, mention: String) {
         #expect {
