@@ -22,6 +22,7 @@ struct StateSyncCodecTests {
                                                                     voter: Self.certificate([2]).votes[0])))
         #expect(vote.kind.rawValue == 0x0207)
         #expect(try Message.decode(kind: 0x0207, payload: vote.encodePayload()) == vote)
+        #expect(encoded(vote).count == 178, "PROTOCOL.md 15.8")
         #expect(Fixture.seal(vote).readableBytes <= Envelope.maxDatagramSize)
         // Three of four (power 300 of 400) is a quorum; two is not; the wrong epoch never is.
         #expect(Self.certificate([0, 1, 3]).isValid(for: C.four))
@@ -38,6 +39,7 @@ struct StateSyncCodecTests {
     @Test func snapshotRequestsAndChunksRoundTripWithinTheirBounds() throws {
         let request = Message.consensus(.snapshotRequest(SnapshotRequest(epoch: 3, knownHeight: 17, height: 2_000, chunk: 4)))
         #expect(request.kind.rawValue == 0x0208)
+        #expect(encoded(request).count == 28, "PROTOCOL.md 15.8")
         #expect(try Message.decode(kind: 0x0208, payload: request.encodePayload()) == request)
         let link = SnapshotChunk.EpochLink(certificate: Self.certificate([0, 1, 2]), next: C.validatorSet(5, epoch: C.epoch + 1))
         let chunk = Message.consensus(.snapshotChunk(SnapshotChunk(links: [link], certificate: Self.certificate([1, 2, 3]),
