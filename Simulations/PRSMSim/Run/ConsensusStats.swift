@@ -12,10 +12,15 @@ public final class ConsensusStats: @unchecked Sendable {
     /// Misbehaviour reports by honest nodes (equivocation, invalid certificates, …).
     public internal(set) var misbehaviourReports = 0
     /// Nodes that started over from a peer's certified snapshot.
-    public internal(set) var stateSyncs = 0
+    public private(set) var stateSyncs = 0
     var submittedAtMs: [Digest32: UInt64] = [:]
     var proposedAtMs: [Digest32: UInt64] = [:]
-    private var commits: [Digest32: Int] = [:]
+    /// Honest nodes that committed each block not yet on every one.
+    private var committers: [Digest32: Set<Int>] = [:]
+    /// Nodes that started over from a snapshot, and its height: they hold every block up to it
+    /// without committing them one by one.
+    private var syncedHeights: [Int: UInt64] = [:]
+    private var pendingBlocks: [Digest32: Block] = [:]
     /// Per block committed by every honest validator: proposal → last commit.
     public private(set) var commitLatenciesMs: [UInt64] = []
     /// Per transaction in such a block: submission → last commit.
@@ -28,11 +33,25 @@ public final class ConsensusStats: @unchecked Sendable {
     /// When each fully committed block was committed on the last honest validator, with its size.
     public private(set) var fullCommits: [(atMs: UInt64, transactions: Int)] = []
 
-    func committed(_ block: Block, atMs: UInt64) {
-        let count = commits[block.hash, default: 0] + 1
-        commits[block.hash] = count
-        guard count == honestValidators else { return }
-        commits[block.hash] = nil
+    func committed(_ block: Block, by node: Int, atMs: UInt64) {
+        committers[block.hash, default: []].insert(node)
+        pendingBlocks[block.hash] = block
+        countIfEverywhere(block, atMs: atMs)
+    }
+
+    /// `node` adopted a snapshot of `height`: it holds every block up to there.
+    func stateSynced(node: Int, height: UInt64, atMs: UInt64) {
+        stateSyncs += 1
+        syncedHeights[node] = max(syncedHeights[node] ?? 0, height)
+        for block in pendingBlocks.values where block.height <= height { countIfEverywhere(block, atMs: atMs) }
+    }
+
+    private func countIfEverywhere(_ block: Block, atMs: UInt64) {
+        guard let nodes = committers[block.hash] else { return }
+        let synced = syncedHeights.filter { $0.value >= block.height && !nodes.contains($0.key) }.count
+        guard nodes.count + synced >= honestValidators else { return }
+        committers[block.hash] = nil
+        pendingBlocks[block.hash] = nil
         committedBlocks += 1
         committedTransactions += block.transactions.count
         committedBytes += block.transactions.reduce(0) { $0 + $1.encodedSize }
@@ -53,6 +72,7 @@ public final class ConsensusStats: @unchecked Sendable {
         [
             "consensus_submitted": Double(submitted), "consensus_refused": Double(refused),
             "consensus_misbehaviour_reports": Double(misbehaviourReports),
+            "consensus_state_syncs": Double(stateSyncs),
             "consensus_blocks_committed": Double(committedBlocks),
             "consensus_transactions_committed": Double(committedTransactions),
             "consensus_commit_latency_p50_ms": Self.percentile(commitLatenciesMs, 50),

@@ -108,7 +108,7 @@ extension Simulation {
         switch observation {
         case let .committed(block, stateRoot):
             world.record("\(nodes[index].name) commit h=\(block.height) \(block.hash) root=\(stateRoot)")
-            if !topology.isByzantine(index) { consensusStats.committed(block, atMs: world.nowMs) }
+            if !topology.isByzantine(index) { consensusStats.committed(block, by: index, atMs: world.nowMs) }
             for checker in checkers {
                 checker.observe(.committed(node: index, block: block, stateRoot: stateRoot, atMs: world.nowMs))
             }
@@ -126,7 +126,7 @@ extension Simulation {
             consensusStats.epochs[index] = epoch
         case let .stateSynced(height, hash, epoch):
             world.record("\(nodes[index].name) state synced to h=\(height) \(hash) in epoch \(epoch)")
-            consensusStats.stateSyncs += 1
+            if !topology.isByzantine(index) { consensusStats.stateSynced(node: index, height: height, atMs: world.nowMs) }
             consensusStats.epochs[index] = epoch
             for checker in checkers { checker.observe(.stateSynced(node: index, height: height, blockHash: hash)) }
         default:
