@@ -154,6 +154,7 @@ extension Node {
         guard let bytes = seal(.consensus(.snapshotRequest(SnapshotRequest(epoch: replica.epoch,
                                                                            knownHeight: replica.core.committed.height)))) else { return }
         for address in addresses(of: [peers[stateSync.cursor]]) { sendSealed(bytes, to: address) }
+        stateSync.askedMs = nowMs
     }
 
     private func askForChunk(_ chunk: UInt32, of height: UInt64, from peer: PublicKey) {
@@ -173,6 +174,7 @@ extension Node {
                 try download.add(chunk)
                 stateSync.download = download
             } else {
+                guard let asked = stateSync.askedMs, nowMs <= asked + StateSyncState.stallMs else { return }
                 let download = try SnapshotDownload(first: chunk, from: sender, trusted: replica.core.validators,
                                                     knownHeight: replica.core.committed.height)
                 for _ in 0..<download.signaturesChecked { options.cpu?(.verify) }
@@ -186,6 +188,7 @@ extension Node {
                 return
             }
             stateSync.download = nil
+            stateSync.askedMs = nil
             adopt(try download.snapshot(), from: sender)
         } catch {
             stateSync.download = nil

@@ -14,6 +14,9 @@ struct StateSyncState: Sendable {
     /// When the download last moved; a peer silent for `stallMs` is given up.
     var downloadProgressMs: UInt64 = 0
     var nextRequestMs: UInt64 = 0
+    /// When we last asked for a snapshot: a first chunk is taken only shortly after (a peer must
+    /// not make an up-to-date node drop its mempool and start over whenever it likes).
+    var askedMs: UInt64?
     var cursor = 0
     /// The highest height peers' proposals and sync answers showed (the chain is at least there).
     var highestSeenHeight: UInt64 = 0

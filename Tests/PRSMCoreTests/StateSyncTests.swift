@@ -20,7 +20,7 @@ import Testing
 
     static func checkpoint(of snapshot: ConsensusSnapshot, bytes: [UInt8], epoch: UInt64) -> Checkpoint {
         Checkpoint(epoch: epoch, height: snapshot.height, blockHash: snapshot.block.hash,
-                   snapshotHash: Blake2b.hash256(bytes), validatorsHash: snapshot.validators.digest)
+                   snapshotHash: Blake2b.hash256(bytes), snapshotSize: UInt64(bytes.count), validatorsHash: snapshot.validators.digest)
     }
 
     static func certify(_ checkpoint: Checkpoint, by signers: [Int], keys: [SigningKey]) -> CheckpointCertificate {
@@ -80,7 +80,8 @@ import Testing
     @Test func chunksArriveFullInOrderFromOneCertificate() throws {
         // 2.5 MiB under one certificate: three chunks (what they hold is checked only at the end).
         let bytes = (0..<(5 << 19)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let checkpoint = Checkpoint(epoch: 0, height: 5, blockHash: .zero, snapshotHash: Blake2b.hash256(bytes), validatorsHash: .zero)
+        let checkpoint = Checkpoint(epoch: 0, height: 5, blockHash: .zero, snapshotHash: Blake2b.hash256(bytes),
+                                    snapshotSize: UInt64(bytes.count), validatorsHash: .zero)
         let certificate = Self.certify(checkpoint, by: [0, 1, 2], keys: Self.genesis.keys)
         let parts = Self.chunks(bytes, certificate: certificate)
         #expect(parts.count == 3)
@@ -99,10 +100,14 @@ import Testing
         #expect(download.isComplete && download.bytes == bytes)
         // The hash matches, but these bytes are no snapshot.
         #expect(throws: StateSyncRefusal.self) { try download.snapshot() }
-        // A first chunk shorter than the chunk size while more follow is refused at once.
-        #expect(throws: StateSyncRefusal.shortChunk) {
+        // A count other than the certified size implies, or a short first chunk, is refused at once.
+        #expect(throws: StateSyncRefusal.otherSnapshot) {
             try SnapshotDownload(first: Self.chunks(bytes, certificate: certificate, size: 100)[0], from: peer,
                                  trusted: Self.genesis.set, knownHeight: 0)
+        }
+        #expect(throws: StateSyncRefusal.shortChunk) {
+            try SnapshotDownload(first: SnapshotChunk(links: [], certificate: certificate, index: 0, count: 3, bytes: [1, 2, 3]),
+                                 from: peer, trusted: Self.genesis.set, knownHeight: 0)
         }
     }
 
@@ -110,7 +115,7 @@ import Testing
         // The snapshot is in epoch 1, certified by the new set; the node trusts epoch 0.
         let (snapshot, bytes) = Self.snapshotBytes(validators: Self.next)
         let certificate = Self.certify(Self.checkpoint(of: snapshot, bytes: bytes, epoch: 1), by: [0, 1, 2], keys: Self.nextKeys)
-        let boundary = Checkpoint(epoch: 0, height: 1, blockHash: Block.genesisHash, snapshotHash: .zero,
+        let boundary = Checkpoint(epoch: 0, height: 1, blockHash: Block.genesisHash, snapshotHash: .zero, snapshotSize: 0,
                                   validatorsHash: Self.next.digest)
         let link = SnapshotChunk.EpochLink(certificate: Self.certify(boundary, by: [0, 1, 3], keys: Self.genesis.keys), next: Self.next)
         let peer = consensusKey(1).publicKey
@@ -133,7 +138,7 @@ import Testing
         let (set, keys) = Self.genesis
         let (snapshot, bytes) = Self.snapshotBytes(validators: set)
         let ours = Self.checkpoint(of: snapshot, bytes: bytes, epoch: 0)
-        let theirs = Checkpoint(epoch: 0, height: ours.height, blockHash: ours.blockHash, snapshotHash: .zero,
+        let theirs = Checkpoint(epoch: 0, height: ours.height, blockHash: ours.blockHash, snapshotHash: .zero, snapshotSize: ours.snapshotSize,
                                 validatorsHash: ours.validatorsHash)
         func vote(_ checkpoint: Checkpoint, _ index: Int) -> CheckpointVote {
             CheckpointVote(checkpoint: checkpoint, voter: SignedBy(index: index, signature: keys[index].sign(checkpoint.signingBytes)))

@@ -9,7 +9,7 @@ struct StateSyncCodecTests {
     typealias C = ConsensusCodecTests
 
     static let checkpoint = Checkpoint(epoch: C.epoch, height: 2_000, blockHash: C.parent,
-                                       snapshotHash: C.stateRoot, validatorsHash: C.four.digest)
+                                       snapshotHash: C.stateRoot, snapshotSize: 3_000_000, validatorsHash: C.four.digest)
 
     static func certificate(_ signers: [Int], checkpoint: Checkpoint = checkpoint) -> CheckpointCertificate {
         CheckpointCertificate(checkpoint: checkpoint, votes: signers.map {
@@ -22,7 +22,7 @@ struct StateSyncCodecTests {
                                                                     voter: Self.certificate([2]).votes[0])))
         #expect(vote.kind.rawValue == 0x0207)
         #expect(try Message.decode(kind: 0x0207, payload: vote.encodePayload()) == vote)
-        #expect(encoded(vote).count == 178, "PROTOCOL.md 15.8")
+        #expect(encoded(vote).count == 186, "PROTOCOL.md 15.8")
         #expect(Fixture.seal(vote).readableBytes <= Envelope.maxDatagramSize)
         // Three of four (power 300 of 400) is a quorum; two is not; the wrong epoch never is.
         #expect(Self.certificate([0, 1, 3]).isValid(for: C.four))
@@ -30,7 +30,7 @@ struct StateSyncCodecTests {
         #expect(!Self.certificate([0, 1, 3]).isValid(for: C.validatorSet(4, epoch: C.epoch + 1)))
         // A signature over another checkpoint does not count.
         let other = Checkpoint(epoch: C.epoch, height: 2_000, blockHash: C.parent, snapshotHash: C.parent,
-                               validatorsHash: C.four.digest)
+                               snapshotSize: 3_000_000, validatorsHash: C.four.digest)
         let mixed = CheckpointCertificate(checkpoint: Self.checkpoint,
                                           votes: Self.certificate([0, 1]).votes + Self.certificate([3], checkpoint: other).votes)
         #expect(!mixed.isValid(for: C.four))

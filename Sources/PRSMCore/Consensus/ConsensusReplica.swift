@@ -453,12 +453,16 @@ public struct ConsensusReplica: Sendable {
     /// too, which must be able to serve it). Called after the block executed and committed,
     /// and after any epoch change it caused, so the snapshot starts where the next block does.
     mutating func checkpoint(_ block: Block, signedBy committing: ValidatorSet, endedEpoch: Bool) -> [Effect] {
+        let signer = signingKey(for: committing.epoch).flatMap { key in committing.index(of: key.publicKey).map { (key, $0) } }
+        // A node that does not sign hears no votes except at an epoch's end: nothing to certify.
+        guard signer != nil || endedEpoch else { return [] }
         let snapshot = ConsensusSnapshot(block: block, validators: core.validators, epochAnchor: core.anchor,
                                          application: app.snapshot()).encode()
         let checkpoint = Checkpoint(epoch: committing.epoch, height: block.height, blockHash: block.hash,
-                                    snapshotHash: Blake2b.hash256(snapshot), validatorsHash: core.validators.digest)
+                                    snapshotHash: Blake2b.hash256(snapshot), snapshotSize: UInt64(snapshot.count),
+                                    validatorsHash: core.validators.digest)
         var own: SignedBy?
-        if let key = signingKey(for: committing.epoch), let index = committing.index(of: key.publicKey) {
+        if let (key, index) = signer {
             own = SignedBy(index: index, signature: key.sign(checkpoint.signingBytes))
             checkpointSignaturesMade += 1
         }

@@ -35,6 +35,9 @@ public struct SnapshotDownload: Sendable {
         }
         checked += chunk.certificate.votes.count
         guard chunk.certificate.isValid(for: set) else { throw .badCertificate("snapshot at \(chunk.certificate.checkpoint.height)") }
+        // The certified size fixes the chunk count (and so what may be buffered).
+        guard chunk.certificate.checkpoint.chunkCount <= ConsensusLimits.maxSnapshotChunks,
+              Int(chunk.count) == chunk.certificate.checkpoint.chunkCount else { throw .otherSnapshot }
         self.peer = peer
         certificate = chunk.certificate
         count = chunk.count
@@ -46,7 +49,10 @@ public struct SnapshotDownload: Sendable {
     public mutating func add(_ chunk: SnapshotChunk) throws(StateSyncRefusal) {
         guard chunk.certificate == certificate, chunk.count == count else { throw .otherSnapshot }
         guard chunk.index == nextChunk else { throw .outOfOrder }
-        guard chunk.index + 1 == count || chunk.bytes.count == ConsensusLimits.snapshotChunkBytes else { throw .shortChunk }
+        let expected = chunk.index + 1 == count
+            ? Int(checkpoint.snapshotSize) - Int(chunk.index) * ConsensusLimits.snapshotChunkBytes
+            : ConsensusLimits.snapshotChunkBytes
+        guard chunk.bytes.count == expected else { throw .shortChunk }
         bytes += chunk.bytes
         nextChunk += 1
     }
@@ -80,7 +86,7 @@ public enum StateSyncRefusal: Error, Equatable, Sendable, CustomStringConvertibl
         case .notAhead: return "snapshot not above our committed height"
         case .outOfOrder: return "snapshot chunk out of order"
         case .otherSnapshot: return "chunk of another snapshot"
-        case .shortChunk: return "snapshot chunk shorter than the chunk size"
+        case .shortChunk: return "snapshot chunk of the wrong length"
         case let .badCertificate(what): return "certificate does not hold: \(what)"
         case .hashMismatch: return "snapshot does not match its certificate"
         case let .undecodable(reason): return "snapshot does not decode: \(reason)"

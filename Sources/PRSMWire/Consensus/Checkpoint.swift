@@ -12,14 +12,24 @@ public struct Checkpoint: Hashable, Sendable {
     public let height: UInt64
     public let blockHash: Digest32
     public let snapshotHash: Digest32
+    /// The snapshot's length in bytes: a node fetching it knows how many chunks to expect and
+    /// never buffers more.
+    public let snapshotSize: UInt64
     public let validatorsHash: Digest32
 
-    public init(epoch: UInt64, height: UInt64, blockHash: Digest32, snapshotHash: Digest32, validatorsHash: Digest32) {
+    public init(epoch: UInt64, height: UInt64, blockHash: Digest32, snapshotHash: Digest32, snapshotSize: UInt64,
+                validatorsHash: Digest32) {
         self.epoch = epoch
         self.height = height
         self.blockHash = blockHash
         self.snapshotHash = snapshotHash
+        self.snapshotSize = snapshotSize
         self.validatorsHash = validatorsHash
+    }
+
+    /// Chunks of `ConsensusLimits.snapshotChunkBytes` the snapshot travels in.
+    public var chunkCount: Int {
+        max(1, Int((snapshotSize + UInt64(ConsensusLimits.snapshotChunkBytes) - 1) / UInt64(ConsensusLimits.snapshotChunkBytes)))
     }
 
     /// Domain-separated from votes and timeouts.
@@ -35,6 +45,7 @@ public struct Checkpoint: Hashable, Sendable {
         writer.u64(height)
         writer.fixed(blockHash.bytes)
         writer.fixed(snapshotHash.bytes)
+        writer.u64(snapshotSize)
         writer.fixed(validatorsHash.bytes)
     }
 
@@ -42,6 +53,7 @@ public struct Checkpoint: Hashable, Sendable {
         Checkpoint(epoch: try reader.u64("checkpoint epoch"), height: try reader.view("checkpoint height"),
                    blockHash: try Digest32.decode(from: &reader, "checkpoint block"),
                    snapshotHash: try Digest32.decode(from: &reader, "checkpoint snapshot"),
+                   snapshotSize: try reader.u64("checkpoint snapshot size"),
                    validatorsHash: try Digest32.decode(from: &reader, "checkpoint validators"))
     }
 }
