@@ -72,6 +72,33 @@ public final class GRDBStore: Store {
         }
     }
 
+    public func scan(_ table: StoreTable, from start: [UInt8]) throws(StoreError) -> [StoreEntry] {
+        try run {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT key, value FROM kv WHERE tbl = ? AND key >= ? ORDER BY key",
+                                 arguments: [table.name, Data(start)])
+                    .map { StoreEntry(key: [UInt8]($0["key"] as Data), value: [UInt8]($0["value"] as Data)) }
+            }
+        }
+    }
+
+    public func summary(_ table: StoreTable) throws(StoreError) -> StoreTableSummary {
+        try run {
+            try queue.read { db in
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(value)), 0) AS bytes, MIN(key) AS low, MAX(key) AS high
+                    FROM kv WHERE tbl = ?
+                    """, arguments: [table.name])
+                let count: Int = row?["n"] ?? 0
+                let bytes: Int64 = row?["bytes"] ?? 0
+                let low: Data? = row?["low"]
+                let high: Data? = row?["high"]
+                return StoreTableSummary(count: count, valueBytes: UInt64(max(0, bytes)),
+                                         lowestKey: low.map { [UInt8]($0) }, highestKey: high.map { [UInt8]($0) })
+            }
+        }
+    }
+
     public func apply(_ batch: StoreBatch) throws(StoreError) {
         try run {
             try queue.write { db in

@@ -255,13 +255,14 @@ extension Node {
         var chain: [Block] = []
         var stored = StoredChain()
         var damaged = false
+        let snapshot = loadSnapshot(from: store, logger: logger)
         do {
-            for entry in try store.scan(.blocks) {
-                if entry.key.count == 8 {
-                    if stored.lowestHeight == nil { stored.lowestHeight = heightOf(entry.key) }
-                    stored.highestHeight = heightOf(entry.key)
-                }
-                stored.bytes += UInt64(entry.value.count)
+            let summary = try store.summary(.blocks)
+            stored.lowestHeight = summary.lowestKey.map(heightOf)
+            stored.highestHeight = summary.highestKey.map(heightOf)
+            stored.bytes = summary.valueBytes
+            // Only the blocks above the snapshot are replayed: read no others.
+            for entry in try store.scan(.blocks, from: heightKey((snapshot?.height ?? 0) + 1)) {
                 // A damaged entry ends the replay there: later blocks come from peers by sync.
                 var reader = WireReader(bytes: entry.value)
                 guard !damaged, let block = try? Block.decode(from: &reader) else {
@@ -273,7 +274,6 @@ extension Node {
         } catch {
             logger.error("cannot read stored blocks; syncing from peers", metadata: ["error": "\(error)"])
         }
-        let snapshot = loadSnapshot(from: store, logger: logger)
         stored.snapshotHeight = snapshot?.height ?? 0
         func decode<Value>(_ key: [UInt8], _ read: (inout WireReader) throws(WireError) -> Value) -> Value? {
             guard let bytes = try? store.get(.consensus, key) else { return nil }

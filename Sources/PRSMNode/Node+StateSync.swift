@@ -20,7 +20,7 @@ extension Node {
         var batch = StoreBatch()
         for index in 0..<chunks {
             let start = index * size
-            batch.put(.consensus, Self.checkpointChunkKey(checkpoint.height, UInt32(index)),
+            batch.put(.checkpoints, Self.checkpointChunkKey(checkpoint.height, UInt32(index)),
                       Array(snapshot[start..<min(start + size, snapshot.count)]))
         }
         // One uncertified checkpoint too many: the oldest is dropped (it never got a quorum).
@@ -71,7 +71,7 @@ extension Node {
     }
 
     private func deleteCheckpointChunks(height: UInt64, count: UInt32, in batch: inout StoreBatch) {
-        for index in 0..<count { batch.delete(.consensus, Self.checkpointChunkKey(height, index)) }
+        for index in 0..<count { batch.delete(.checkpoints, Self.checkpointChunkKey(height, index)) }
     }
 
     /// Answers with one chunk of the certified snapshot we serve, if it is above the requester's
@@ -93,7 +93,7 @@ extension Node {
             }
             links.append(link)
         }
-        guard let bytes = try? store.get(.consensus, Self.checkpointChunkKey(served.height, request.chunk)) else {
+        guard let bytes = try? store.get(.checkpoints, Self.checkpointChunkKey(served.height, request.chunk)) else {
             countDrop(.consensusRefused)
             return
         }

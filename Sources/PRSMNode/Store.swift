@@ -6,6 +6,11 @@ public protocol Store: AnyObject, Sendable {
     func get(_ table: StoreTable, _ key: [UInt8]) throws(StoreError) -> [UInt8]?
     /// Every entry of a table in ascending key order. Tables are bounded by their owners.
     func scan(_ table: StoreTable) throws(StoreError) -> [StoreEntry]
+    /// The entries whose keys are at or above `start`, in ascending key order.
+    func scan(_ table: StoreTable, from start: [UInt8]) throws(StoreError) -> [StoreEntry]
+    /// How many entries a table holds, their value bytes, and its lowest and highest keys,
+    /// without reading the values.
+    func summary(_ table: StoreTable) throws(StoreError) -> StoreTableSummary
     /// Applies every operation of the batch, or none.
     func apply(_ batch: StoreBatch) throws(StoreError)
     /// Returns once everything applied so far survives a crash or power loss.
@@ -26,6 +31,34 @@ public struct StoreTable: Hashable, Sendable, CustomStringConvertible {
     public static let consensus = StoreTable("consensus")
     /// Committed blocks by height (8 bytes, big-endian): replayed into the application at start.
     public static let blocks = StoreTable("blocks")
+    /// Checkpoint snapshots in chunks, served to peers that state-sync (large values).
+    public static let checkpoints = StoreTable("checkpoints")
+}
+
+extension Store {
+    /// By a full scan: for stores held in memory (the simulator's).
+    public func scan(_ table: StoreTable, from start: [UInt8]) throws(StoreError) -> [StoreEntry] {
+        try scan(table).filter { !$0.key.lexicographicallyPrecedes(start) }
+    }
+
+    public func summary(_ table: StoreTable) throws(StoreError) -> StoreTableSummary {
+        let entries = try scan(table)
+        return StoreTableSummary(count: entries.count, valueBytes: UInt64(entries.reduce(0) { $0 + $1.value.count }),
+                                 lowestKey: entries.first?.key, highestKey: entries.last?.key)
+    }
+}
+
+public struct StoreTableSummary: Equatable, Sendable {
+    public let count: Int
+    public let valueBytes: UInt64
+    public let lowestKey: [UInt8]?
+    public let highestKey: [UInt8]?
+    public init(count: Int, valueBytes: UInt64, lowestKey: [UInt8]?, highestKey: [UInt8]?) {
+        self.count = count
+        self.valueBytes = valueBytes
+        self.lowestKey = lowestKey
+        self.highestKey = highestKey
+    }
 }
 
 public struct StoreEntry: Equatable, Sendable {

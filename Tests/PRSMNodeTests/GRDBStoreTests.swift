@@ -22,6 +22,26 @@ struct GRDBStoreTests {
         #expect(try reopened.get(.peers, [1, 2, 3]) == [4, 5, 6])
     }
 
+    /// A restart reads only the blocks above its snapshot, and learns the rest from a summary:
+    /// both must agree with a full scan.
+    @Test func aRangeScanAndASummaryMatchAFullScan() throws {
+        let store = try GRDBStore(path: try databasePath(), networkID: Devnet.genesis.networkID)
+        #expect(try store.summary(.blocks) == StoreTableSummary(count: 0, valueBytes: 0, lowestKey: nil, highestKey: nil))
+        var batch = StoreBatch()
+        for height in UInt64(5)...UInt64(300) {
+            batch.put(.blocks, withUnsafeBytes(of: height.bigEndian, Array.init), Array(repeating: 1, count: Int(height % 7)))
+        }
+        batch.put(.peers, [0], [9, 9])
+        try store.apply(batch)
+        let all = try store.scan(.blocks)
+        let from: [UInt8] = withUnsafeBytes(of: UInt64(256).bigEndian, Array.init)
+        #expect(try store.scan(.blocks, from: from) == all.filter { !$0.key.lexicographicallyPrecedes(from) })
+        #expect(try store.scan(.blocks, from: from).count == 45)
+        #expect(try store.summary(.blocks) == StoreTableSummary(
+            count: all.count, valueBytes: UInt64(all.reduce(0) { $0 + $1.value.count }),
+            lowestKey: all.first?.key, highestKey: all.last?.key))
+    }
+
     @Test func databaseOfAnotherNetworkIsRefused() throws {
         let path = try databasePath()
         _ = try GRDBStore(path: path, networkID: Devnet.genesis.networkID)
