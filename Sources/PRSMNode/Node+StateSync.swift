@@ -144,6 +144,7 @@ extension Node {
         guard stateSync.download != nil || (snapshotDueMs(nowMs: nowMs).map { $0 <= nowMs } ?? false) else { return }
         stateSync.nextRequestMs = nowMs + StateSyncState.requestIntervalMs
         if let download = stateSync.download {
+            stateSync.nextRequestMs = nowMs + StateSyncState.chunkRetryMs
             askForChunk(download.nextChunk, of: download.checkpoint.height, from: download.peer)
             return
         }
@@ -184,7 +185,7 @@ extension Node {
             guard let download = stateSync.download else { return }
             guard download.isComplete else {
                 askForChunk(download.nextChunk, of: download.checkpoint.height, from: download.peer)
-                stateSync.nextRequestMs = nowMs + StateSyncState.requestIntervalMs
+                stateSync.nextRequestMs = nowMs + StateSyncState.chunkRetryMs
                 return
             }
             stateSync.download = nil

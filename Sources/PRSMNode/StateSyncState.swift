@@ -27,8 +27,10 @@ struct StateSyncState: Sendable {
     var refused: UInt64 = 0
 
     static let maxTaken = 3
-    static let stallMs: UInt64 = 3_000
+    static let stallMs: UInt64 = 5_000
     static let requestIntervalMs: UInt64 = 1_000
+    /// A chunk not here by then is asked for again (a repeat is ignored if both arrive).
+    static let chunkRetryMs: UInt64 = 2_000
     /// Behind and not moving for this long: block sync is not getting anywhere (peers pruned
     /// what we need), so a snapshot is the way on.
     static let stuckMs: UInt64 = 5_000

@@ -96,6 +96,9 @@ import Testing
             try download.add(SnapshotChunk(links: [], certificate: certificate, index: 1, count: 3, bytes: Array(parts[1].bytes.dropLast())))
         }
         try download.add(parts[1])
+        // The answer to a repeated request changes nothing.
+        try download.add(parts[1])
+        try download.add(parts[0])
         try download.add(parts[2])
         #expect(download.isComplete && download.bytes == bytes)
         // The hash matches, but these bytes are no snapshot.

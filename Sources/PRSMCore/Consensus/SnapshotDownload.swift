@@ -45,9 +45,11 @@ public struct SnapshotDownload: Sendable {
         try add(chunk)
     }
 
-    /// The next chunk, from the same peer and for the same certificate.
+    /// The next chunk, from the same peer and for the same certificate. A chunk already taken
+    /// (the answer to a repeated request) changes nothing.
     public mutating func add(_ chunk: SnapshotChunk) throws(StateSyncRefusal) {
         guard chunk.certificate == certificate, chunk.count == count else { throw .otherSnapshot }
+        if chunk.index < nextChunk { return }
         guard chunk.index == nextChunk else { throw .outOfOrder }
         let expected = chunk.index + 1 == count
             ? Int(checkpoint.snapshotSize) - Int(chunk.index) * ConsensusLimits.snapshotChunkBytes
