@@ -24,7 +24,7 @@ extension Node {
         pruneBlocks(below: floor, from: store)
     }
 
-    private func saveSnapshot(_ snapshot: ConsensusSnapshot, to store: any Store) {
+    func saveSnapshot(_ snapshot: ConsensusSnapshot, to store: any Store) {
         var batch = StoreBatch()
         batch.put(.consensus, Self.snapshotKey, snapshot.encode())
         do {

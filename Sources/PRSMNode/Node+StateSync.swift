@@ -215,23 +215,9 @@ extension Node {
             "height": "\(snapshot.height)", "epoch": "\(snapshot.validators.epoch)", "peer": "\(peer)",
         ])
         options.observer?(.stateSynced(height: snapshot.height, hash: snapshot.block.hash, epoch: snapshot.validators.epoch))
-        if let store { keepAdoptedSnapshot(snapshot, in: store) }
+        // It becomes our own: a restart starts from it.
+        if let store { saveSnapshot(snapshot, to: store) }
         applyConsensus(effects)
-    }
-
-    /// The adopted snapshot becomes our own (a restart starts from it); blocks stored below it
-    /// are another chain's past we no longer need.
-    private func keepAdoptedSnapshot(_ snapshot: ConsensusSnapshot, in store: any Store) {
-        var batch = StoreBatch()
-        batch.put(.consensus, Self.snapshotKey, snapshot.encode())
-        do {
-            try store.apply(batch)
-            try store.sync()
-            storedChain.snapshotHeight = snapshot.height
-        } catch {
-            storeErrors += 1
-            logger.error("adopted snapshot not saved; a restart syncs again", metadata: ["error": "\(error)"])
-        }
     }
 
     // MARK: store keys

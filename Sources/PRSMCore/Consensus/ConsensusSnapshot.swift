@@ -23,11 +23,7 @@ public struct ConsensusSnapshot: Sendable, Equatable {
     public func encode() -> [UInt8] {
         var writer = WireWriter()
         block.encode(into: &writer)
-        writer.u64(validators.epoch)
-        writer.array(Array(zip(validators.keys, validators.powers))) { w, validator in
-            w.fixed(validator.0.bytes)
-            w.u64(validator.1)
-        }
+        validators.encode(into: &writer)
         epochAnchor.encode(into: &writer)
         writer.bytes(application)
         return writer.bytesWritten
@@ -36,16 +32,10 @@ public struct ConsensusSnapshot: Sendable, Equatable {
     public static func decode(_ bytes: [UInt8]) throws(WireError) -> ConsensusSnapshot {
         var reader = WireReader(bytes: bytes)
         let block = try Block.decode(from: &reader)
-        let epoch = try reader.u64("snapshot epoch")
-        let validators = try reader.array("snapshot validators", limit: ConsensusLimits.maxValidators) {
-            (r: inout WireReader) throws(WireError) in
-            Genesis.Validator(publicKey: try PublicKey.decode(from: &r, "validator key"), power: try r.u64("validator power"))
-        }
-        guard !validators.isEmpty else { throw .nonCanonical("snapshot without validators") }
+        let validators = try ValidatorSet.decode(from: &reader, "snapshot validators")
         let anchor = try Block.decode(from: &reader)
         let application = try reader.bytes("snapshot application state", limit: maxApplicationBytes)
         try reader.finish()
-        return ConsensusSnapshot(block: block, validators: ValidatorSet(epoch: epoch, validators: validators),
-                                 epochAnchor: anchor, application: application)
+        return ConsensusSnapshot(block: block, validators: validators, epochAnchor: anchor, application: application)
     }
 }

@@ -57,21 +57,3 @@ public struct Checkpoint: Hashable, Sendable {
                    validatorsHash: try Digest32.decode(from: &reader, "checkpoint validators"))
     }
 }
-
-extension ValidatorSet {
-    /// Commits to the epoch, the keys in order and their powers.
-    public var digest: Digest32 {
-        var writer = WireWriter()
-        writer.fixed(Array("prsm-validators".utf8))
-        writer.u64(epoch)
-        writer.array(Array(zip(keys, powers))) { w, validator in
-            w.fixed(validator.0.bytes)
-            w.u64(validator.1)
-        }
-        return Blake2b.hash256(writer.bytesWritten)
-    }
-
-    public var members: [Genesis.Validator] {
-        zip(keys, powers).map { Genesis.Validator(publicKey: $0, power: $1) }
-    }
-}

@@ -15,22 +15,12 @@ public struct SnapshotChunk: Hashable, Sendable {
 
         public func encode(into writer: inout WireWriter) {
             certificate.encode(into: &writer)
-            writer.u64(next.epoch)
-            writer.array(next.members) { w, member in
-                w.fixed(member.publicKey.bytes)
-                w.u64(member.power)
-            }
+            next.encode(into: &writer)
         }
 
         public static func decode(from reader: inout WireReader) throws(WireError) -> EpochLink {
-            let certificate = try CheckpointCertificate.decode(from: &reader)
-            let epoch = try reader.u64("next epoch")
-            let members = try reader.array("next validators", limit: ConsensusLimits.maxValidators) {
-                (v: inout WireReader) throws(WireError) in
-                Genesis.Validator(publicKey: try PublicKey.decode(from: &v, "validator key"), power: try v.u64("validator power"))
-            }
-            guard !members.isEmpty else { throw .nonCanonical("epoch link without validators") }
-            return EpochLink(certificate: certificate, next: ValidatorSet(epoch: epoch, validators: members))
+            EpochLink(certificate: try CheckpointCertificate.decode(from: &reader),
+                      next: try ValidatorSet.decode(from: &reader, "next validators"))
         }
     }
 

@@ -36,6 +36,33 @@ public struct ValidatorSet: Hashable, Sendable {
         Set(indices).reduce(0) { $0 + (keys.indices.contains($1) ? powers[$1] : 0) }
     }
 
+    /// Commits to the epoch, the keys in order and their powers (checkpoints name the next set by it).
+    public var digest: Digest32 {
+        var writer = WireWriter()
+        writer.fixed(Array("prsm-validators".utf8))
+        encode(into: &writer)
+        return Blake2b.hash256(writer.bytesWritten)
+    }
+
+    /// Epoch `u64`, then count `u32` and each (key, power `u64`).
+    public func encode(into writer: inout WireWriter) {
+        writer.u64(epoch)
+        writer.array(Array(zip(keys, powers))) { w, validator in
+            w.fixed(validator.0.bytes)
+            w.u64(validator.1)
+        }
+    }
+
+    /// Refuses an empty set (a set always has a validator).
+    public static func decode(from reader: inout WireReader, _ what: String) throws(WireError) -> ValidatorSet {
+        let epoch = try reader.u64("\(what) epoch")
+        let validators = try reader.array(what, limit: ConsensusLimits.maxValidators) { (r: inout WireReader) throws(WireError) in
+            Genesis.Validator(publicKey: try PublicKey.decode(from: &r, "validator key"), power: try r.u64("validator power"))
+        }
+        guard !validators.isEmpty else { throw .nonCanonical("\(what) without validators") }
+        return ValidatorSet(epoch: epoch, validators: validators)
+    }
+
     /// Distinct signers holding a quorum, each signature valid over `message`.
     public func isQuorum(_ signers: [SignedBy], signing message: [UInt8]) -> Bool {
         let indices = signers.map(\.index)
