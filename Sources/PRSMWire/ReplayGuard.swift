@@ -24,6 +24,8 @@ public struct ReplayGuard: Sendable {
     private var windows: [PublicKey: SenderWindow] = [:]
     /// A lower bound on the earliest time any window may be forgotten.
     private var earliestExpiry: UInt64 = .max
+    /// When `record` last swept out expired windows.
+    private var lastSweepMs: UInt64 = 0
 
     public init(config: Config = Config()) { self.config = config }
 
@@ -51,6 +53,13 @@ public struct ReplayGuard: Sendable {
 
     /// Records an accepted envelope. Must follow a `.fresh` verdict for the same values.
     public mutating func record(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) {
+        // Expired windows change no verdict, so they are also swept out once per tolerance
+        // period, not only when the table is full: otherwise a node keeps a window (and a copy of
+        // the key) for every sender it ever heard from: a large share of a DHT node's memory.
+        if nowMs >= lastSweepMs &+ config.toleranceMs {
+            lastSweepMs = nowMs
+            forgetExpired(nowMs: nowMs)
+        }
         if windows[sender] == nil, windows.count >= config.maxSenders {
             forgetExpired(nowMs: nowMs)
             guard windows.count < config.maxSenders else { return }

@@ -1,7 +1,8 @@
 /// Token buckets keyed by source (an address, a prefix, a peer), in integer milli-tokens so
 /// results are identical on every machine. The table is bounded: when full, buckets that have
 /// refilled completely are forgotten first (nothing is lost by that), then the least recently
-/// used half.
+/// used half. Refilled buckets are also swept out once per refill period, so the table holds
+/// only recently active sources rather than every source ever seen until it is full.
 public struct TokenBucketTable<Key: Hashable & Sendable>: Sendable {
     public struct Config: Sendable {
         public var perSecond: UInt64
@@ -23,6 +24,8 @@ public struct TokenBucketTable<Key: Hashable & Sendable>: Sendable {
     public let config: Config
     private var buckets: [Key: Bucket] = [:]
     private var touches: UInt64 = 0
+    /// When refilled buckets were last swept out.
+    private var lastSweepMs: UInt64 = 0
 
     public init(config: Config) { self.config = config }
 
@@ -38,7 +41,12 @@ public struct TokenBucketTable<Key: Hashable & Sendable>: Sendable {
             let elapsed = nowMs > bucket.lastMs ? nowMs - bucket.lastMs : 0
             bucket.milliTokens = min(capacity, bucket.milliTokens &+ elapsed &* config.perSecond)
         } else {
-            if buckets.count >= config.maxEntries { makeRoom(nowMs: nowMs) }
+            if buckets.count >= config.maxEntries {
+                makeRoom(nowMs: nowMs)
+            } else if let refill = refillMs, nowMs >= lastSweepMs &+ refill {
+                lastSweepMs = nowMs
+                forgetRefilled(nowMs: nowMs)
+            }
             bucket = Bucket(milliTokens: capacity, lastMs: nowMs, sequence: 0)
         }
         bucket.lastMs = max(bucket.lastMs, nowMs)
@@ -49,12 +57,23 @@ public struct TokenBucketTable<Key: Hashable & Sendable>: Sendable {
         return allowed
     }
 
-    private mutating func makeRoom(nowMs: UInt64) {
+    /// How long an empty bucket takes to refill completely (nil: buckets never refill).
+    private var refillMs: UInt64? {
+        config.perSecond == 0 ? nil : (config.burst * 1000 + config.perSecond - 1) / config.perSecond
+    }
+
+    /// Drops buckets that have refilled completely: one is recreated full on the key's next
+    /// use, so no answer changes.
+    private mutating func forgetRefilled(nowMs: UInt64) {
         let capacity = config.burst * 1000
         buckets = buckets.filter { _, bucket in
             let elapsed = nowMs > bucket.lastMs ? nowMs - bucket.lastMs : 0
             return bucket.milliTokens &+ elapsed &* config.perSecond < capacity
         }
+    }
+
+    private mutating func makeRoom(nowMs: UInt64) {
+        forgetRefilled(nowMs: nowMs)
         guard buckets.count >= config.maxEntries else { return }
         // Touch order is a per-table counter, so this choice never depends on hash order.
         // Keep the newer half, and always free at least one slot (a table of one entry too).

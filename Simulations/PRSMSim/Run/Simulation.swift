@@ -35,6 +35,9 @@ public final class Simulation: @unchecked Sendable {
     /// Nodes running when the run's duration ended (before the shutdown stops them all).
     private(set) var aliveAtEnd = Set<Int>()
     private let nodeOptions: Node.Options
+    /// One set of no-op counters for every node: they record nothing, and a set per node cost
+    /// ~4 KB each (a counter object and label strings per drop reason).
+    private let metrics = NodeMetrics(factory: NOOPMetricsHandler.instance)
 
     public init(topology: Topology, options: Options) {
         self.topology = topology
@@ -198,7 +201,7 @@ public final class Simulation: @unchecked Sendable {
         logger.logLevel = .critical
         let node = Node(options: options, transport: transport, clock: sim.clock,
                         random: SimRandom(seed: self.options.seed, stream: "node.\(sim.name).\(sim.incarnation)"),
-                        metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
+                        metrics: metrics, logger: logger,
                         executor: world.executor, store: store(for: sim), streams: transport)
         sim.node = node
         sim.transport = transport
@@ -246,6 +249,8 @@ public final class Simulation: @unchecked Sendable {
         root.task = Task(executorPreference: world.executor) {
             await body()
             root.finished = true
+            // A finished task's handle would keep its storage (~1 KB) alive until the run ends.
+            root.task = nil
         }
         return root
     }

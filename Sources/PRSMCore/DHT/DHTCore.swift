@@ -96,9 +96,23 @@ public struct DHTCore: Sendable {
         var holder: NodeID?
     }
 
+    /// A token held for an address. Its `DHTLimits.tokenSize` (16) bytes are kept inline: as an
+    /// array, each of the thousands held cost a heap allocation of 64 bytes.
     struct HeldToken: Sendable {
-        let token: [UInt8]
+        private let high: UInt64
+        private let low: UInt64
         let receivedMs: UInt64
+
+        init(token: [UInt8], receivedMs: UInt64) {
+            precondition(token.count == 16 && DHTLimits.tokenSize == 16, "a held token is 16 bytes")
+            high = token[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+            low = token[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+            self.receivedMs = receivedMs
+        }
+
+        var token: [UInt8] {
+            withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)
+        }
     }
 
     public let identity: PublicKey

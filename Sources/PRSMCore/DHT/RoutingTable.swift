@@ -71,10 +71,13 @@ public struct RoutingTable: Sendable {
     /// Buckets 0 up to the deepest one that ever held a contact or replacement; deeper buckets
     /// are empty and not stored (most of the 256 stay empty in any real network).
     private var buckets: [KBucket] = []
-    /// Per bucket index, when a lookup last targeted an id in its range (or the table was created).
-    private var lastLookups: [UInt64]
-    /// Table entries per network prefix; looked up, never iterated.
-    private var prefixCounts: [[UInt8]: Int] = [:]
+    /// Per bucket index, when a lookup last targeted an id in its range; an index not here (most
+    /// of the 256 are never looked up) means `createdMs`. Looked up, never iterated; a full
+    /// array was 2 KB per node.
+    private var lastLookups: [Int: UInt64] = [:]
+    private let createdMs: UInt64
+    /// Table entries per network prefix (`prefixKey`); looked up, never iterated.
+    private var prefixCounts: [UInt64: Int] = [:]
 
     /// Contacts in the table (replacement caches not included).
     public private(set) var count = 0
@@ -89,7 +92,7 @@ public struct RoutingTable: Sendable {
         precondition(config.maxConsecutiveFailures >= 1, "maxConsecutiveFailures must be at least 1")
         self.ownID = ownID
         self.config = config
-        self.lastLookups = Array(repeating: nowMs, count: Self.bucketCount)
+        createdMs = nowMs
     }
 
     // MARK: Inputs
@@ -161,7 +164,7 @@ public struct RoutingTable: Sendable {
     /// A lookup for our own id refreshes the deepest bucket.
     public mutating func recordLookup(of target: NodeID, nowMs: UInt64) {
         let index = min(ownID.commonPrefixLength(with: target), Self.bucketCount - 1)
-        lastLookups[index] = max(lastLookups[index], nowMs)
+        lastLookups[index] = max(lastLookupMs(ofBucket: index), nowMs)
     }
 
     // MARK: Queries
@@ -210,7 +213,7 @@ public struct RoutingTable: Sendable {
     public func bucketsNeedingRefresh(nowMs: UInt64) -> [Int] {
         guard let deepest = buckets.lastIndex(where: { !$0.entries.isEmpty }) else { return [] }
         return (0...deepest).filter {
-            Self.elapsed(since: lastLookups[$0], nowMs: nowMs) >= config.bucketRefreshIntervalMs
+            Self.elapsed(since: lastLookupMs(ofBucket: $0), nowMs: nowMs) >= config.bucketRefreshIntervalMs
         }
     }
 
@@ -269,7 +272,9 @@ public struct RoutingTable: Sendable {
         index < buckets.count ? buckets[index].check?.id : nil
     }
 
-    public func lastLookupMs(ofBucket index: Int) -> UInt64 { lastLookups[index] }
+    public func lastLookupMs(ofBucket index: Int) -> UInt64 {
+        lastLookups[index] ?? createdMs
+    }
 
     /// Every table contact, by bucket index then least recently seen first.
     public var allContacts: [Contact] { buckets.flatMap { $0.entries.map(\.contact) } }
@@ -361,11 +366,19 @@ public struct RoutingTable: Sendable {
         let excluded = excluding.map { $0.address.limitPrefix == prefix ? 1 : 0 } ?? 0
         let inBucket = buckets[index].entries.reduce(0) { $0 + ($1.contact.address.limitPrefix == prefix ? 1 : 0) }
         if inBucket - excluded >= config.maxPerPrefixPerBucket { return .bucketPrefixLimit }
-        if prefixCounts[prefix, default: 0] - excluded >= config.maxPerPrefixPerTable { return .tablePrefixLimit }
+        if prefixCounts[Self.prefixKey(prefix), default: 0] - excluded >= config.maxPerPrefixPerTable {
+            return .tablePrefixLimit
+        }
         return nil
     }
 
     private mutating func insertEntry(_ contact: Contact, in index: Int) {
+        // Grow a bucket's array by doubling only up to k: left to itself a full bucket of 20
+        // would carry room for 32 entries.
+        let held = buckets[index].entries.count
+        if held == buckets[index].entries.capacity {
+            buckets[index].entries.reserveCapacity(Swift.min(config.k, Swift.max(1, 2 * held)))
+        }
         buckets[index].place(KBucket.Entry(contact: contact, failures: 0))
         reserve(contact.address)
         count += 1
@@ -381,13 +394,20 @@ public struct RoutingTable: Sendable {
     }
 
     private mutating func reserve(_ address: PeerAddress) {
-        prefixCounts[address.limitPrefix, default: 0] += 1
+        prefixCounts[Self.prefixKey(address.limitPrefix), default: 0] += 1
     }
 
     private mutating func release(_ address: PeerAddress) {
-        let prefix = address.limitPrefix
+        let prefix = Self.prefixKey(address.limitPrefix)
         let remaining = prefixCounts[prefix, default: 0] - 1
         prefixCounts[prefix] = remaining > 0 ? remaining : nil
+    }
+
+    /// A `limitPrefix` (family byte then 3 or 6 address bytes) packed into one integer, so the
+    /// table keeps no heap array per prefix. Distinct prefixes give distinct keys: an IPv4 key
+    /// is below 2³², an IPv6 key at least 6·2⁴⁸.
+    static func prefixKey(_ prefix: [UInt8]) -> UInt64 {
+        prefix.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     private mutating func growBuckets(through index: Int) {

@@ -333,7 +333,9 @@ public struct PeerCore: Sendable {
         peer.lastSeenMs = nowMs
         if let rttMs { peer.rttMs = rttMs }
         if let roles { peer.roles = roles }
-        if let listenAddresses { peer.listenAddresses = listenAddresses }
+        // A listen address equal to the source is stored as the source's value, so the two share
+        // one host array rather than keeping a decoded copy per peer.
+        if let listenAddresses { peer.listenAddresses = listenAddresses.map { $0 == address ? address : $0 } }
         peers[key] = peer
         changes += 1
     }
