@@ -63,7 +63,7 @@ struct DHTLoopbackTests {
         } catch {
             outcome = .failure(error)
         }
-        let stopped = await DHTLoopbackWait.bounded(.seconds(20)) { await nodes.stopAll() }
+        let stopped: Void? = await DHTLoopbackWait.bounded(.seconds(20)) { await nodes.stopAll() }
         #expect(stopped != nil, "every node stopped within 20 s")
         if let before = dropsBefore, let after = KernelUDP.snmp() {
             print("DHTLoopbackTests: kernel UDP RcvbufErrors +\(after.rcvbufErrors - before.rcvbufErrors), "
@@ -232,7 +232,7 @@ struct DHTLoopbackTests {
             .enumerated().map { ($1.index, $0) })
         print("DHTLoopbackTests: key \(key.hex.prefix(12)) held by nodes at distance ranks "
               + "\(holders.map { ranks[$0.index]! }.sorted()); keeping rank \(ranks[survivor.index]!), stopping \(victims.count)")
-        let stoppedAll = await DHTLoopbackWait.bounded(.seconds(15)) {
+        let stoppedAll: Void? = await DHTLoopbackWait.bounded(.seconds(15)) {
             await withTaskGroup(of: Void.self) { group in
                 for victim in victims { group.addTask { await nodes.stop(victim) } }
             }

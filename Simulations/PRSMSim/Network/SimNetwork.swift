@@ -110,7 +110,6 @@ final class SimNetwork: @unchecked Sendable {
 
     /// Carries a frame or a close to the other end, in order, after the link's latency.
     func carry(_ signal: StreamSignal, from end: SimStreamEnd) {
-        let connection = end.connection
         let departUs = max(world.nowUs, end.cpu?.freeAtUs ?? 0)
         let arrival = max(departUs + sampleLatencyUs(), end.lastArrivalUs + 1)
         if case let .frame(frame) = signal { stats.bytes += UInt64(frame.readableBytes) }
