@@ -40,4 +40,6 @@ public enum ConsensusFault: String, Sendable, CaseIterable {
     case delayVotes = "delay-votes"
     /// Re-sends old consensus messages: the same sealed bytes again, and old votes re-sealed.
     case replayOld = "replay-old"
+    /// Serves its certified snapshot with one byte changed in every chunk.
+    case corruptSnapshot = "corrupt-snapshot"
 }

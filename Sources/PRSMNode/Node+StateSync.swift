@@ -93,10 +93,11 @@ extension Node {
             }
             links.append(link)
         }
-        guard let bytes = try? store.get(.checkpoints, Self.checkpointChunkKey(served.height, request.chunk)) else {
+        guard var bytes = try? store.get(.checkpoints, Self.checkpointChunkKey(served.height, request.chunk)) else {
             countDrop(.consensusRefused)
             return
         }
+        if options.consensus?.fault == .corruptSnapshot, !bytes.isEmpty { bytes[bytes.count / 2] ^= 0x01 }
         let chunk = SnapshotChunk(links: links, certificate: served.certificate, index: request.chunk,
                                   count: served.chunks, bytes: bytes)
         sealAndDeliver(.snapshotChunk(chunk), to: [requester])
@@ -195,7 +196,8 @@ extension Node {
             stateSync.download = nil
             stateSync.refused += 1
             countDrop(.consensusRefused)
-            logger.warning("snapshot refused", metadata: ["reason": "\(error)"])
+            options.observer?(.consensusIgnored(reason: "snapshot from \(sender) refused: \(error)"))
+            logger.warning("snapshot refused", metadata: ["reason": "\(error)", "peer": "\(sender)"])
         }
     }
 

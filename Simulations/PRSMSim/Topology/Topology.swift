@@ -93,6 +93,7 @@ public enum Behaviour: String, Sendable, CaseIterable {
     case garbage
     case delayVotes = "delay-votes"
     case replayOld = "replay-old"
+    case corruptSnapshot = "corrupt-snapshot"
 
     /// The consensus fault this behaviour injects, if it is one.
     public var consensusFault: ConsensusFault? { ConsensusFault(rawValue: rawValue) }
