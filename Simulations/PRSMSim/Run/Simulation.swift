@@ -202,7 +202,9 @@ public final class Simulation: @unchecked Sendable {
         let node = Node(options: options, transport: transport, clock: sim.clock,
                         random: SimRandom(seed: self.options.seed, stream: "node.\(sim.name).\(sim.incarnation)"),
                         metrics: metrics, logger: logger,
-                        executor: world.executor, store: store(for: sim), streams: transport)
+                        executor: world.executor, store: store(for: sim),
+                        // Only consensus uses streams: a DHT-only node runs without their two tasks.
+                        streams: runsConsensus(sim) ? transport : nil)
         sim.node = node
         sim.transport = transport
         network.attach(sim.address, node: index, inbox: transport.inbox)
