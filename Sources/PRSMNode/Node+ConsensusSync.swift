@@ -13,13 +13,14 @@ extension Node {
         }
         syncRequestedMs[validator] = now
         syncRequestedTarget[validator] = hash
-        sendBlockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height), to: validator)
+        sendRequest(.blockRequest(BlockRequest(target: hash, knownHeight: replica.core.committed.height)), to: validator)
     }
 
-    /// Block requests are datagrams (40-byte payload).
-    private func sendBlockRequest(_ request: BlockRequest, to validator: PublicKey) {
-        guard let bytes = seal(.consensus(.blockRequest(request))) else { return }
-        for address in addresses(of: [validator]) { sendSealed(bytes, to: address) }
+    /// Sync requests (blocks, snapshot chunks) are datagrams: sealed once, sent to the peer's
+    /// addresses, not reported as consensus traffic.
+    func sendRequest(_ request: ConsensusMessage, to peer: PublicKey) {
+        guard let bytes = seal(.consensus(request)) else { return }
+        for address in addresses(of: [peer]) { sendSealed(bytes, to: address) }
     }
 
     static let syncRetryMs: UInt64 = 500
@@ -70,6 +71,7 @@ extension Node {
         let validators = replica.otherValidators.filter { !addresses(of: [$0]).isEmpty }
         guard !validators.isEmpty else { return }
         followCursor = (followCursor + 1) % validators.count
-        sendBlockRequest(BlockRequest(target: .zero, knownHeight: replica.core.committed.height), to: validators[followCursor])
+        sendRequest(.blockRequest(BlockRequest(target: .zero, knownHeight: replica.core.committed.height)),
+                    to: validators[followCursor])
     }
 }

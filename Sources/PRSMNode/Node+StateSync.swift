@@ -137,7 +137,7 @@ extension Node {
     /// Asks for the next chunk of the download, or (none running) for a snapshot from the next
     /// validator in the directory; gives up on a peer that stalls.
     func requestSnapshot(nowMs: UInt64) {
-        guard nowMs >= stateSync.nextRequestMs, let replica = consensus else { return }
+        guard nowMs >= stateSync.nextRequestMs, consensus != nil else { return }
         if stateSync.download != nil, nowMs > stateSync.downloadProgressMs + StateSyncState.stallMs {
             logger.notice("snapshot download stalled; asking another validator")
             stateSync.download = nil
@@ -153,17 +153,15 @@ extension Node {
         let peers = options.consensus?.directory.keys.filter { $0 != me }.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) } ?? []
         guard !peers.isEmpty else { return }
         stateSync.cursor = (stateSync.cursor + 1) % peers.count
-        guard let bytes = seal(.consensus(.snapshotRequest(SnapshotRequest(epoch: replica.epoch,
-                                                                           knownHeight: replica.core.committed.height)))) else { return }
-        for address in addresses(of: [peers[stateSync.cursor]]) { sendSealed(bytes, to: address) }
+        // Height 0, chunk 0: "your newest certified snapshot".
+        askForChunk(0, of: 0, from: peers[stateSync.cursor])
         stateSync.askedMs = nowMs
     }
 
     private func askForChunk(_ chunk: UInt32, of height: UInt64, from peer: PublicKey) {
         guard let replica = consensus else { return }
         let request = SnapshotRequest(epoch: replica.epoch, knownHeight: replica.core.committed.height, height: height, chunk: chunk)
-        guard let bytes = seal(.consensus(.snapshotRequest(request))) else { return }
-        for address in addresses(of: [peer]) { sendSealed(bytes, to: address) }
+        sendRequest(.snapshotRequest(request), to: peer)
     }
 
     /// A chunk: the first starts a download once its certificates check out; the last
@@ -194,7 +192,6 @@ extension Node {
             adopt(try download.snapshot(), from: sender)
         } catch {
             stateSync.download = nil
-            stateSync.refused += 1
             countDrop(.consensusRefused)
             options.observer?(.consensusIgnored(reason: "snapshot from \(sender) refused: \(error)"))
             logger.warning("snapshot refused", metadata: ["reason": "\(error)", "peer": "\(sender)"])
@@ -208,7 +205,6 @@ extension Node {
         do {
             effects = try consensus!.adopt(snapshot, nowMs: clock.nowMs)
         } catch {
-            stateSync.refused += 1
             logger.warning("certified snapshot does not restore", metadata: ["error": "\(error)"])
             return
         }

@@ -24,7 +24,6 @@ struct StateSyncState: Sendable {
     var watchedHeight: UInt64 = 0
     var watchedSinceMs: UInt64 = 0
     var adopted: UInt64 = 0
-    var refused: UInt64 = 0
 
     static let maxTaken = 3
     static let stallMs: UInt64 = 5_000
