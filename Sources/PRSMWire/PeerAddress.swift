@@ -24,6 +24,15 @@ public struct PeerAddress: Hashable, Sendable, Comparable, CustomStringConvertib
         }
     }
 
+    /// The unit of IP reputation (scores and bans): the IPv4 address, or the IPv6 /64, since one
+    /// subscriber usually holds a whole /64 and could step around a ban on a single address.
+    public var reputationHost: [UInt8] {
+        switch host {
+        case let .v4(bytes): return bytes
+        case let .v6(bytes): return Array(bytes.prefix(8))
+        }
+    }
+
     /// The prefix used for per-network limits: /24 for IPv4, /48 for IPv6.
     public var limitPrefix: [UInt8] {
         switch host {

@@ -66,6 +66,23 @@ struct PeerScoresTests {
         #expect(scores.bannedAddresses(nowMs: 1) == [[10, 0, 0, 1]])
     }
 
+    /// An IPv6 offender is banned as its /64: its neighbours in the /64 are banned with it (one
+    /// subscriber holds them all), the next /64 is not.
+    @Test func ipv6BansCoverTheSlash64() {
+        func v6(_ last8: [UInt8], subnet: UInt8 = 0) -> PeerAddress {
+            PeerAddress(host: .v6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, subnet] + last8), port: 4_000)
+        }
+        var scores = PeerScores()
+        var evidence: [Misbehaviour] = []
+        for _ in 0..<10 {
+            if let e = scores.record(.rateLimited, address: v6([0, 0, 0, 0, 0, 0, 0, 1]), nowMs: 0) { evidence.append(e) }
+        }
+        #expect(evidence.map(\.subject) == [.ip([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0])])
+        #expect(evidence.first?.subject.description == "ip 2001:db8:0:0::/64")
+        #expect(scores.isBanned(address: v6([0xff, 0xee, 0, 0, 0, 0, 0, 9]), nowMs: 1))
+        #expect(!scores.isBanned(address: v6([0, 0, 0, 0, 0, 0, 0, 1], subnet: 1), nowMs: 1))
+    }
+
     @Test func scoresDecayTowardZero() {
         var scores = PeerScores()
         _ = scores.record(.invalidMessage, key: alice, nowMs: 0)

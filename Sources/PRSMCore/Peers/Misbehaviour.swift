@@ -2,8 +2,8 @@
 /// saw it. The peer core emits it for handshake refusals and bans; the CircuitBreaker consumes it.
 /// Local observations, not provable evidence: nothing here is signed by the culprit.
 public struct Misbehaviour: Equatable, Sendable, CustomStringConvertible {
-    /// Who misbehaved: a signing key, or an IP address (4 or 16 bytes, no port) when the
-    /// offence was found before a signature was checked (rate limits).
+    /// Who misbehaved: a signing key, or an IP source (an IPv4 address, or an IPv6 /64 as its
+    /// 8 prefix bytes; no port) when the offence was found before a signature was checked.
     public enum Subject: Hashable, Sendable, CustomStringConvertible {
         case key(PublicKey)
         case ip([UInt8])
@@ -14,10 +14,10 @@ public struct Misbehaviour: Equatable, Sendable, CustomStringConvertible {
                 return "key \(key)"
             case let .ip(bytes) where bytes.count == 4:
                 return "ip \(bytes.map(String.init).joined(separator: "."))"
-            case let .ip(bytes) where bytes.count == 16:
-                return "ip " + stride(from: 0, to: 16, by: 2)
+            case let .ip(bytes) where bytes.count == 8:
+                return "ip " + stride(from: 0, to: 8, by: 2)
                     .map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-                    .joined(separator: ":")
+                    .joined(separator: ":") + "::/64"
             case let .ip(bytes):
                 return "ip \(bytes)"
             }

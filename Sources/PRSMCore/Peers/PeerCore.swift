@@ -219,7 +219,7 @@ public struct PeerCore: Sendable {
     /// The receive pipeline dropped a datagram from `source` for exceeding a rate limit.
     public mutating func recordRateLimited(source: PeerAddress, nowMs: UInt64) -> [Effect] {
         guard let evidence = scores.record(.rateLimited, address: source, nowMs: nowMs) else { return [] }
-        forgetPeers { $0.address.hostBytes == source.hostBytes }
+        forgetPeers { $0.address.reputationHost == source.reputationHost }
         return [.evidence(evidence)]
     }
 

@@ -1,4 +1,5 @@
-/// Reputation per signing key and per IP address (the port ignored), with bans.
+/// Reputation per signing key and per IP address (the port ignored; an IPv6 address counts as
+/// its /64, `PeerAddress.reputationHost`), with bans.
 ///
 /// A score starts at 0, moves by a fixed amount per event, stays within `minScore...maxScore`
 /// and decays one point per `decayIntervalMs` toward 0, so old sins (and old merits) fade.
@@ -67,8 +68,8 @@ public struct PeerScores: Sendable {
 
     /// Scores `event` against the IP address of `address` (its port is ignored).
     public mutating func record(_ event: Event, address: PeerAddress, nowMs: UInt64) -> Misbehaviour? {
-        addresses.record(config.delta(event), for: address.hostBytes, nowMs: nowMs, config: config).map {
-            Self.evidence(.ip(address.hostBytes), event: event, score: $0, nowMs: nowMs, config: config)
+        addresses.record(config.delta(event), for: address.reputationHost, nowMs: nowMs, config: config).map {
+            Self.evidence(.ip(address.reputationHost), event: event, score: $0, nowMs: nowMs, config: config)
         }
     }
 
@@ -77,27 +78,27 @@ public struct PeerScores: Sendable {
 
     /// The score of the IP address of `address` after decay (0 when unknown).
     public func score(of address: PeerAddress, nowMs: UInt64) -> Int {
-        addresses.score(of: address.hostBytes, nowMs: nowMs, config: config)
+        addresses.score(of: address.reputationHost, nowMs: nowMs, config: config)
     }
 
     public func isBanned(key: PublicKey, nowMs: UInt64) -> Bool { keys.isBanned(key, nowMs: nowMs) }
 
     /// True when the IP address of `address` is banned, whatever the port.
     public func isBanned(address: PeerAddress, nowMs: UInt64) -> Bool {
-        addresses.isBanned(address.hostBytes, nowMs: nowMs)
+        addresses.isBanned(address.reputationHost, nowMs: nowMs)
     }
 
     /// When the key's ban ends, if it is banned.
     public func bannedUntil(key: PublicKey, nowMs: UInt64) -> UInt64? { keys.bannedUntil(key, nowMs: nowMs) }
 
     public func bannedUntil(address: PeerAddress, nowMs: UInt64) -> UInt64? {
-        addresses.bannedUntil(address.hostBytes, nowMs: nowMs)
+        addresses.bannedUntil(address.reputationHost, nowMs: nowMs)
     }
 
     /// Keys banned at `nowMs`, sorted.
     public func bannedKeys(nowMs: UInt64) -> [PublicKey] { keys.banned(nowMs: nowMs) }
 
-    /// IP addresses (host bytes) banned at `nowMs`, sorted.
+    /// IP addresses (`reputationHost` bytes) banned at `nowMs`, sorted.
     public func bannedAddresses(nowMs: UInt64) -> [[UInt8]] { addresses.banned(nowMs: nowMs) }
 
     /// Ends bans that ran out, applies decay, and forgets subjects back at a neutral score.
