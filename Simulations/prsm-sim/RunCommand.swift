@@ -1,6 +1,8 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import PRSMSim
+import Synchronization
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,10 +18,13 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Write trace.jsonl (always written for a failed run).") var trace = false
     @Option(help: "Job order: fifo, or random (seeded choice among runnable jobs).") var schedule = "fifo"
     @Option(help: "CPU cost model (from `prsm-sim calibrate`), or 'none'.") var costs = "Simulations/costs.json"
+    @Option(help: "Seeds run at once with --seeds (each run stays deterministic; default: the CPU count).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard seed == nil || seeds == nil else { throw ValidationError("give --seed or --seeds, not both") }
         guard ["fifo", "random"].contains(schedule) else { throw ValidationError("--schedule must be fifo or random") }
+        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 256") }
         if let seeds { _ = try parseRange(seeds) }
     }
 
@@ -65,25 +70,35 @@ struct RunCommand: ParsableCommand {
         try RunArtifacts.write(result, schedule: schedule, topologyBytes: bytes, to: directory)
     }
 
+    /// Runs the seeds on `jobs` threads (each simulation has its own world and executor, so runs
+    /// are independent and their traces do not depend on `jobs`); the summary lists seeds in order.
     func runMany(_ topology: Topology, _ bytes: Data, range: ClosedRange<UInt64>) throws {
-        var failed: [[String: String]] = []
-        var passed = 0
+        let seeds = Array(range)
+        let progress = Mutex(SeedProgress(total: seeds.count))
         let start = Date()
-        for (done, seed) in range.enumerated() {
-            let result = runOne(topology, seed: seed, keepTrace: false)
-            let directory = "\(out)/seed-\(seed)"
-            try write(result, topology, bytes, to: directory)
-            if result.passed { passed += 1 } else {
-                failed.append(["seed": "\(seed)", "replay": "prsm-sim replay \(directory)",
-                               "failed_checks": result.checks.filter { !$0.passed }.map(\.name).joined(separator: ",")])
+        DispatchQueue.concurrentPerform(iterations: min(jobs, seeds.count)) { _ in
+            while let seed = progress.withLock({ $0.nextSeed(from: seeds) }) {
+                let result = runOne(topology, seed: seed, keepTrace: false)
+                let directory = "\(out)/seed-\(seed)"
+                let outcome: SeedOutcome
+                do {
+                    try write(result, topology, bytes, to: directory)
+                    outcome = result.passed ? .passed : .failed(result.checks.filter { !$0.passed }.map(\.name))
+                } catch {
+                    outcome = .failed(["cannot write \(directory): \(error)"])
+                }
+                let line = progress.withLock { $0.record(seed, outcome) }
+                FileHandle.standardError.write(Data(line.utf8))
             }
-            let width = 30, filled = (done + 1) * width / range.count
-            FileHandle.standardError.write(Data(("\r[" + String(repeating: "#", count: filled)
-                + String(repeating: ".", count: width - filled) + "] \(done + 1)/\(range.count) seeds, \(failed.count) failed").utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
+        let finished = progress.withLock { $0 }
+        let failed: [[String: String]] = finished.failures.sorted { $0.key < $1.key }.map { seed, checks in
+            ["seed": "\(seed)", "replay": "prsm-sim replay \(out)/seed-\(seed)", "failed_checks": checks.joined(separator: ",")]
+        }
+        let passed = finished.passed
         let summary: [String: Any] = [
-            "topology": topology.name, "seeds": "\(range.lowerBound)..\(range.upperBound)",
+            "topology": topology.name, "seeds": "\(range.lowerBound)..\(range.upperBound)", "jobs": jobs,
             "passed": passed, "failed": failed, "wall_seconds": Date().timeIntervalSince(start),
         ]
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
