@@ -15,6 +15,8 @@ public struct ConsensusOptions: Sendable {
     public var stateSync = true
     /// How much of the chain stays on disk.
     public var retention = BlockRetention()
+    /// The fewest committed blocks memory keeps, however small `retention.keepBlocks` is.
+    public static let minRetainedBlocks: UInt64 = 16
     /// The application behind the contract (the FTNS ledger once it exists).
     public var makeApplication: @Sendable () -> any ConsensusApplication = { KeyValueApplication() }
     /// Deliberately broken behaviour, for the simulator's Byzantine nodes only.

@@ -296,6 +296,10 @@ public struct NodeConfig: Sendable, Equatable {
         options.replica.core.baseViewTimeoutMs = baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = maxViewTimeoutMs
         options.retention = retention
+        // Memory never holds more of the chain than the disk keeps: a peer asking for pruned
+        // blocks is told so (and fetches a snapshot) rather than served from memory.
+        options.replica.core.retainedBlocks = Int(min(UInt64(options.replica.core.retainedBlocks),
+                                                      max(retention.keepBlocks, ConsensusOptions.minRetainedBlocks)))
         options.replica.checkpointInterval = checkpointInterval
         options.stateSync = stateSync
         return options

@@ -5,7 +5,7 @@ import PRSMNode
 struct TxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tx", abstract: "Submit signed transactions to the consensus engine through a running node.",
-        subcommands: [TxSetCommand.self])
+        subcommands: [TxSetCommand.self, TxNonceCommand.self])
 }
 
 /// Until the FTNS ledger exists the chain runs a small key-value application: a transaction

@@ -1,9 +1,11 @@
 import Foundation
+import PRSMNode
 import Testing
 
 /// The four-validator devnet as four `prsm-node run` processes on loopback (votes over UDP,
 /// blocks and sync over TCP): blocks commit and a transaction reaches every log; with one
-/// validator killed the other three keep committing; restarted, it catches up.
+/// validator killed the other three keep committing; restarted, it catches up. A node that
+/// starts after the validators pruned the chain's start begins from a certified snapshot.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct DevnetProcessTests {
     init() throws {
@@ -15,6 +17,7 @@ struct DevnetProcessTests {
         let height: Int
         let transactions: Int
         let stateRoot: String
+        let stateSyncs: Int
     }
 
     static func consensus(_ dir: String) -> Consensus? {
@@ -24,7 +27,8 @@ struct DevnetProcessTests {
               let consensus = json["consensus"] as? [String: Any] else { return nil }
         return Consensus(height: consensus["committed_height"] as? Int ?? 0,
                          transactions: consensus["committed_transactions"] as? Int ?? 0,
-                         stateRoot: consensus["state_root"] as? String ?? "")
+                         stateRoot: consensus["state_root"] as? String ?? "",
+                         stateSyncs: consensus["state_syncs"] as? Int ?? 0)
     }
 
     /// Polls until `condition` holds for every directory named, or `seconds` pass.
@@ -67,5 +71,54 @@ struct DevnetProcessTests {
         // The same height has the same state root everywhere.
         let low = dirs.compactMap { Self.consensus($0)?.height }.min() ?? 0
         #expect(low > 0)
+    }
+
+    /// Validators checkpoint every 20 heights and keep only 20 blocks, so an observer that starts
+    /// 70 heights late cannot fetch the chain from height 1: it downloads the newest certified
+    /// snapshot (state sync), then follows by block sync, with the state of the pruned heights.
+    @Test func aLateObserverStartsFromACertifiedSnapshot() throws {
+        let base = NodeProcess.temporaryDirectory()
+        let dirs = (0..<4).map { "\(base)/v\($0)" }
+        let observer = "\(base)/observer"
+        let tuning = "checkpoint_interval = 20\nkeep_blocks = 20\nsnapshot_interval = 20\n"
+        for (index, dir) in dirs.enumerated() {
+            let result = try NodeProcess.run(["init", "--data-dir", dir, "--devnet-validator", "\(index)"])
+            #expect(result.status == 0, "\(result.stderr)")
+            try Self.append(tuning, toConfigOf: dir)
+        }
+        let initialized = try NodeProcess.run(["init", "--data-dir", observer])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        let peers = (0..<4).map { "\"\(Devnet.validatorKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
+        try Self.append("\n[consensus]\nvalidator = false\npeers = [\(peers.joined(separator: ", "))]\n" + tuning,
+                        toConfigOf: observer)
+
+        var processes = try dirs.enumerated().map { index, dir in
+            try NodeProcess.start(dataDir: dir, listen: "127.0.\(10 + index).1:7700")
+        }
+        defer { for process in processes where process.isRunning { NodeProcess.stop(process) } }
+        #expect(Self.eventually(dirs, within: 30) { $0.height >= 3 }, "the devnet commits blocks")
+        let submitted = try NodeProcess.run(["tx", "set", "greeting", "hello late node", "--data-dir", dirs[0]])
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        #expect(Self.eventually(dirs, within: 30) { $0.transactions >= 1 }, "the transaction commits")
+        try #require(Self.eventually(dirs, within: 90) { $0.height >= 70 }, "the devnet reaches height 70")
+
+        processes.append(try NodeProcess.start(dataDir: observer, listen: "127.0.14.1:7700"))
+        let target = dirs.compactMap { Self.consensus($0)?.height }.max() ?? 0
+        let caughtUp = Self.eventually([observer], within: 60) { $0.height >= target }
+        let late = Self.consensus(observer)
+        #expect(caughtUp, "the observer reaches height \(target): \(late.map { "at \($0.height)" } ?? "no status")")
+        #expect((late?.stateSyncs ?? 0) >= 1, "the observer started from a snapshot, not from height 1")
+        // The transaction committed at a pruned height reached the observer through the
+        // snapshot: its state holds the sender's next nonce.
+        let sender = Devnet.validatorKey(0).publicKey.hex
+        let nonce = try NodeProcess.run(["tx", "nonce", "--account", sender, "--data-dir", observer])
+        #expect(nonce.status == 0 && nonce.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1",
+                "the observer's state after the snapshot: next nonce \(nonce.stdout) \(nonce.stderr)")
+    }
+
+    static func append(_ text: String, toConfigOf dir: String) throws {
+        let path = dir + "/config.toml"
+        let config = try String(contentsOfFile: path, encoding: .utf8)
+        try (config + text).write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
