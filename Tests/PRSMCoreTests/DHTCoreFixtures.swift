@@ -71,6 +71,8 @@ struct DHTTestNetwork {
     var sequence: UInt64 = 1
     /// (receiver, sender) pairs: `sender` answered one of `receiver`'s requests (a Pong or a DHT reply).
     var replied: Set<[Int]> = []
+    /// Nodes that Pings do not reach (lost on a busy network); other messages still do.
+    var lostPingsTo: Set<Int> = []
     /// Nodes whose FIND_VALUE answers are replaced by a value that does not hash to the key.
     var liars: Set<Int> = []
     /// Datagrams delivered, and the largest seen.
@@ -144,6 +146,7 @@ struct DHTTestNetwork {
             }
             guard let to = byAddress[datagram.to], nodes[to].up, nodes[datagram.from].up else { continue }
             let message = datagram.message
+            if case .ping = message, lostPingsTo.contains(to) { continue }
             if case let .ping(ping) = message {
                 // The peer layer answers Pings; the Pong goes back from `to`.
                 queue.append(Datagram(from: to, to: nodes[datagram.from].address,

@@ -75,6 +75,35 @@ struct DHTCoreNetworkTests {
         return network
     }
 
+    /// Every Ping to a newcomer is lost while it joins (a busy network), so the nodes nearest it
+    /// never add it, and lookups for it end there without it. Its confirming lookup of its own
+    /// id, `confirmJoinAfterMs` later, makes them Ping it again; without one they never do.
+    @Test(arguments: [UInt64(10_000), 0])
+    func aSecondLookupOfItsOwnIdBringsANewcomerIntoItsNeighboursTables(confirmAfterMs: UInt64) {
+        var config = DHTCore.Config.small(k: 4)
+        config.confirmJoinAfterMs = confirmAfterMs
+        var network = Self.formNetwork(30, config: config)
+        network.advance(by: 12_000)
+        let newcomer = network.addNode(config: config)
+        network.lostPingsTo = [newcomer]
+        network.join(newcomer, through: [0])
+        network.advance(by: 5_000)
+        #expect(network.nodes[newcomer].core.joinState == .joined)
+        let id = network.nodes[newcomer].core.ownID
+        let nearest = network.trueClosest(to: id, count: 4) { $0 != newcomer }.compactMap { network.index(of: $0) }
+        func holding() -> [Int] { nearest.filter { network.nodes[$0].core.table.contains(id) } }
+        #expect(nearest.count == 4 && holding().isEmpty, "with every Ping lost \(holding()) added the newcomer")
+
+        network.lostPingsTo = []
+        network.advance(by: 10_000)
+        if confirmAfterMs > 0 {
+            #expect(holding() == nearest, "after the confirming lookup only \(holding()) of \(nearest) hold the newcomer")
+        } else {
+            #expect(holding().isEmpty)
+        }
+        #expect(network.unearnedAdds.isEmpty, "\(network.unearnedAdds.prefix(3))")
+    }
+
     @Test(arguments: [(40, 4), (30, 8)])
     func everyNodeJoinsThroughOneBootstrap(count: Int, k: Int) {
         var network = DHTTestNetwork(count: count, config: .small(k: k))

@@ -207,7 +207,27 @@ struct DHTLoopbackTests {
         print("DHTLoopbackTests: \(jobs.count) (node, target) pairs, \(lookups) FIND_NODE lookups in "
               + "\(ContinuousClock.now - phase); missed first time: \(firstMisses.count) \(firstMisses.prefix(10)), "
               + "after a retry: \(misses.count)")
+        if !misses.isEmpty { print("DHTLoopbackTests: missed targets: " + (await describeTargets(of: misses, all)).joined(separator: "; ")) }
         #expect(misses.isEmpty, "\(misses.count) of \(jobs.count) targets not found: \(misses.prefix(20))")
+    }
+
+    /// For each target of a missed lookup ("from→to"): its mode and contacts, how many tables
+    /// hold it, and which of the k nodes closest to its id hold it (they are where lookups end).
+    func describeTargets(of misses: [String], _ all: [DHTLoopbackNode]) async -> [String] {
+        let targets = Set(misses.compactMap { $0.split(separator: "→").last.flatMap { Int($0) } })
+        var tables: [Int: Set<NodeID>] = [:]
+        for node in all { tables[node.index] = Set(await node.node.dhtContacts.map(\.id)) }
+        var lines: [String] = []
+        for target in all where targets.contains(target.index) {
+            let status = await target.node.dhtStatus()
+            let holders = all.filter { tables[$0.index]?.contains(target.id) ?? false }.map(\.index)
+            let nearest = all.filter { $0.index != target.index }
+                .sorted { $0.id.distance(to: target.id) < $1.id.distance(to: target.id) }.prefix(Self.k)
+            lines.append("\(target.index): \(status.mode) \(status.joinState), \(status.contacts) contacts, in "
+                         + "\(holders.count) tables \(holders.sorted()); its \(Self.k) nearest "
+                         + "\(nearest.map { "\($0.index)\(tables[$0.index]?.contains(target.id) ?? false ? "+" : "-")" })")
+        }
+        return lines
     }
 
     /// Stops every holder of `key` but one, gets the value from a node that lacks it, and waits

@@ -216,6 +216,7 @@ extension DHTCore {
             }
             joinState = .joined
             failedJoinAttempts = 0
+            confirmJoinAtMs = config.confirmJoinAfterMs > 0 ? nowMs + config.confirmJoinAfterMs : nil
             lastJoinError = nil
             return [.joined(contacts: table.count)] + refreshAfterJoin(nowMs: nowMs)
         case let .put(_, value), let .replicate(value):

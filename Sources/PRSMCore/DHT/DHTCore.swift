@@ -38,6 +38,11 @@ public struct DHTCore: Sendable {
         /// are sent a STORE, at most this many.
         public var maxRepairStores = 3
         public var tokenRotationMs: UInt64 = 300_000
+        /// A second lookup of our own id this long after joining (0: none). Neighbours add a
+        /// newcomer only once it answers their Ping; a Ping lost while the join's burst of
+        /// traffic was in flight leaves it out of the tables where lookups for it end, and the
+        /// second lookup makes those neighbours Ping it again.
+        public var confirmJoinAfterMs: UInt64 = 10_000
         /// A deliberately broken variant, so the simulator can show its DHT checkers fail.
         /// Never set in a real node.
         public var brokenVariant: BrokenVariant?
@@ -133,6 +138,8 @@ public struct DHTCore: Sendable {
     var seeds: [PeerAddress] = []
     var savedContacts: [WireContact] = []
     var failedJoinAttempts = 0
+    /// When the confirming lookup of our own id is due (`Config.confirmJoinAfterMs`).
+    var confirmJoinAtMs: UInt64?
     /// Requesters whose first Ping timed out and were pinged once more (cleared beyond
     /// 4 × `maxRequesterChecks`, so bounded).
     var retriedRequesters = Set<NodeID>()
@@ -167,6 +174,7 @@ public struct DHTCore: Sendable {
             if let next = running.lookup.nextDeadlineMs { deadline = min(deadline ?? next, next) }
         }
         if case let .waitingToRetry(_, at) = joinState { deadline = min(deadline ?? at, at) }
+        if let at = confirmJoinAtMs { deadline = min(deadline ?? at, at) }
         return deadline
     }
 
@@ -314,6 +322,11 @@ public struct DHTCore: Sendable {
     mutating func maintain(nowMs: UInt64) -> [Effect] {
         var effects: [Effect] = []
         var budget = config.maintenanceLookupsPerTick
+        if let at = confirmJoinAtMs, nowMs >= at, lookups.count < config.maxLookups / 2 {
+            confirmJoinAtMs = nil
+            budget -= 1
+            effects += startLookup(target: ownID, purpose: .refresh, nowMs: nowMs)
+        }
         for bucket in table.bucketsNeedingRefresh(nowMs: nowMs) where budget > 0 && lookups.count < config.maxLookups / 2 {
             budget -= 1
             let target = table.refreshTarget(forBucket: bucket, randomBytes: random.bytes(32))
