@@ -54,6 +54,10 @@ public final class UDPTransport: DatagramTransport {
         return UDPTransport(channel: channel, localAddress: local)
     }
 
+    /// The event loop the socket lives on. A node whose actor runs here reads and writes its
+    /// datagrams without a thread hop each way.
+    public var eventLoop: any EventLoop { channel.channel.eventLoop }
+
     public func send(_ bytes: ByteBuffer, to address: PeerAddress) {
         // The async channel's handler is inbound-only: writes go straight to the socket.
         channel.channel.writeAndFlush(AddressedEnvelope(remoteAddress: address.socketAddress, data: bytes),

@@ -41,7 +41,7 @@ struct PingCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
+                        executor: transport.eventLoop.executor)
         let failures = await withTaskGroup(of: Void.self) { group in
             group.addTask { await node.run() }
             var failures = 0

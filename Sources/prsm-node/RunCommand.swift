@@ -66,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         let streams = options.consensus == nil ? nil : try await TCPStreamTransport.listen(transport.localAddress)
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor, store: store, streams: streams)
+                        executor: transport.eventLoop.executor, store: store, streams: streams)
         let api = try LocalAPI.makeApplication(
             node: node, registry: registry, token: token, listen: apiAddress, logger: Logger(label: "prsm.api"),
             onRunning: { bound in

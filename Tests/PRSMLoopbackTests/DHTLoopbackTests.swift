@@ -314,7 +314,7 @@ final class DHTLoopbackNode: Sendable {
         logger.logLevel = .error
         let node = Node(options: options, transport: udp, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
+                        executor: udp.eventLoop.executor)
         self.node = node
         let flag = flag
         runner = Task {

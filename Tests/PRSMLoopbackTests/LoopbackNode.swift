@@ -48,7 +48,7 @@ final class LoopbackNode: Sendable {
         logger.logLevel = .error
         let node = Node(options: options, transport: faults, clock: clock, random: SystemRandom(),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
+                        executor: udp.eventLoop.executor)
         self.node = node
         let outcomes = outcomes
         runner = Task(executorPreference: driver) {

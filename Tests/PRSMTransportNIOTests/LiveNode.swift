@@ -23,7 +23,7 @@ final class LiveNode: Sendable {
         self.key = key
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
+                        executor: transport.eventLoop.executor)
         self.node = node
         runner = Task { await node.run() }
     }

@@ -313,7 +313,7 @@ final class BenchNode: Sendable {
         logger.logLevel = .error
         let node = Node(options: options, transport: udp, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: MultiThreadedEventLoopGroup.singleton.any().executor)
+                        executor: udp.eventLoop.executor)
         self.node = node
         let flag = flag
         Task {
