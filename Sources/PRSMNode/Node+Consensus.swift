@@ -50,7 +50,7 @@ extension Node {
             countDrop(.consensusRefused)
             return
         }
-        noteChainHeight(of: message)
+        noteChainHeight(of: message, from: inbound.sender)
         switch message {
         case let .snapshotRequest(request): return serveSnapshot(request, to: inbound.source)
         case let .snapshotChunk(chunk): return receiveSnapshotChunk(chunk, from: inbound.sender, nowMs: nowMs)

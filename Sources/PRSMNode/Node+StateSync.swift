@@ -105,14 +105,16 @@ extension Node {
 
     // MARK: fetching
 
-    /// Heights peers show us: when the chain is more than a checkpoint interval ahead, block
-    /// sync would replay a long way (or find the blocks pruned), so a snapshot is fetched.
-    func noteChainHeight(of message: ConsensusMessage) {
+    /// Heights validators show us: when the chain is more than a checkpoint interval ahead,
+    /// block sync would replay a long way (or find the blocks pruned), so a snapshot is fetched.
+    func noteChainHeight(of message: ConsensusMessage, from sender: PublicKey) {
+        guard let validators = consensus?.core.validators else { return }
         switch message {
-        case let .proposal(block): stateSync.highestSeenHeight = max(stateSync.highestSeenHeight, block.height)
+        case let .proposal(block):
+            stateSync.claims.note(block.height, from: sender, validators: validators)
         case let .blockResponse(response):
             let top = response.prunedAtHeight ?? (response.epochProof?.blocks.last ?? response.blocks.last)?.height ?? 0
-            stateSync.highestSeenHeight = max(stateSync.highestSeenHeight, top)
+            stateSync.claims.note(top, from: sender, validators: validators)
         default: break
         }
     }
@@ -128,8 +130,9 @@ extension Node {
             stateSync.watchedSinceMs = nowMs
         }
         // Proposals run a block or two above the committed height: that is not being behind.
-        guard stateSync.highestSeenHeight > height + 3 else { return nil }
-        let due = stateSync.highestSeenHeight > height + replica.config.checkpointInterval
+        let chainHeight = stateSync.claims.credibleHeight(validators: replica.core.validators)
+        guard chainHeight > height + 3 else { return nil }
+        let due = chainHeight > height + replica.config.checkpointInterval
             ? nowMs : stateSync.watchedSinceMs + StateSyncState.stuckMs
         return max(due, stateSync.nextRequestMs)
     }

@@ -18,8 +18,8 @@ struct StateSyncState: Sendable {
     /// not make an up-to-date node drop its mempool and start over whenever it likes).
     var askedMs: UInt64?
     var cursor = 0
-    /// The highest height peers' proposals and sync answers showed (the chain is at least there).
-    var highestSeenHeight: UInt64 = 0
+    /// The heights validators' proposals and sync answers showed.
+    var claims = ChainHeightClaims()
     /// Our committed height when last looked at, and since when it has not moved.
     var watchedHeight: UInt64 = 0
     var watchedSinceMs: UInt64 = 0

@@ -1,0 +1,32 @@
+/// How far the chain has got, as validators claim it (the heights of their proposals and sync
+/// answers, unverified). A node believes the chain is at a height only once validators holding
+/// more than f of the voting power claimed it, so at least one honest validator is there: one
+/// Byzantine validator, or anyone who is not a validator, cannot make it think it is far behind
+/// and send it fetching snapshots. Bounded: one entry per validator of the set it is given.
+public struct ChainHeightClaims: Sendable, Equatable {
+    private var claims: [PublicKey: UInt64] = [:]
+
+    public init() {}
+
+    /// Records `height` as claimed by `key`; claims of non-validators are ignored.
+    public mutating func note(_ height: UInt64, from key: PublicKey, validators: ValidatorSet) {
+        guard validators.index(of: key) != nil else { return }
+        if claims[key] == nil, claims.count >= validators.count {
+            // The set changed since: claims of former validators go.
+            claims = claims.filter { validators.index(of: $0.key) != nil }
+        }
+        claims[key] = max(claims[key] ?? 0, height)
+    }
+
+    /// The highest height that validators with more than f of the power have each claimed (0
+    /// when they have not).
+    public func credibleHeight(validators: ValidatorSet) -> UInt64 {
+        let claimed = validators.keys.indices.compactMap { index in claims[validators.keys[index]].map { (height: $0, index: index) } }
+        var power: UInt64 = 0
+        for claim in claimed.sorted(by: { ($0.height, $1.index) > ($1.height, $0.index) }) {
+            power += validators.powers[claim.index]
+            if power > validators.faultTolerance { return claim.height }
+        }
+        return 0
+    }
+}
