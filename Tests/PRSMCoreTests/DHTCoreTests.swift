@@ -605,7 +605,10 @@ struct DHTCoreResponderTests {
     }
 
     @Test func aFinishedLookupLeavesNoRequestBehind() {
-        var core = DHTCore(identity: dhtTestKey(9, salt: 3).publicKey, config: .small(k: 4, alpha: 3), seed: 11, nowMs: 0)
+        // No confirming self-lookup is scheduled, so any deadline left would be a forgotten request.
+        var config = DHTCore.Config.small(k: 4, alpha: 3)
+        config.confirmJoinAfterMs = 0
+        var core = DHTCore(identity: dhtTestKey(9, salt: 3).publicKey, config: config, seed: 11, nowMs: 0)
         let holders = Array(peers.prefix(3))
         _ = core.joinScripted(holders, nowMs: 0)
         #expect(core.joinState == .joined)

@@ -42,15 +42,8 @@ struct DevnetProcessTests {
     }
 
     @Test func fourValidatorsCommitSurviveACrashAndTheRestartedOneCatchesUp() throws {
-        let base = NodeProcess.temporaryDirectory()
-        let dirs = (0..<4).map { "\(base)/v\($0)" }
-        for (index, dir) in dirs.enumerated() {
-            let result = try NodeProcess.run(["init", "--data-dir", dir, "--devnet-validator", "\(index)"])
-            #expect(result.status == 0, "\(result.stderr)")
-        }
-        var processes = try dirs.enumerated().map { index, dir in
-            try NodeProcess.start(dataDir: dir, listen: "127.0.\(10 + index).1:7700")
-        }
+        let dirs = try Self.initDevnet(in: NodeProcess.temporaryDirectory())
+        var processes = try Self.startDevnet(dirs)
         defer { for process in processes where process.isRunning { NodeProcess.stop(process) } }
 
         #expect(Self.eventually(dirs, within: 30) { $0.height >= 5 }, "the devnet commits blocks")
@@ -78,23 +71,16 @@ struct DevnetProcessTests {
     /// snapshot (state sync), then follows by block sync, with the state of the pruned heights.
     @Test func aLateObserverStartsFromACertifiedSnapshot() throws {
         let base = NodeProcess.temporaryDirectory()
-        let dirs = (0..<4).map { "\(base)/v\($0)" }
         let observer = "\(base)/observer"
         let tuning = "checkpoint_interval = 20\nkeep_blocks = 20\nsnapshot_interval = 20\n"
-        for (index, dir) in dirs.enumerated() {
-            let result = try NodeProcess.run(["init", "--data-dir", dir, "--devnet-validator", "\(index)"])
-            #expect(result.status == 0, "\(result.stderr)")
-            try Self.append(tuning, toConfigOf: dir)
-        }
+        let dirs = try Self.initDevnet(in: base, config: tuning)
         let initialized = try NodeProcess.run(["init", "--data-dir", observer])
         #expect(initialized.status == 0, "\(initialized.stderr)")
         let peers = (0..<4).map { "\"\(Devnet.validatorKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
         try Self.append("\n[consensus]\nvalidator = false\npeers = [\(peers.joined(separator: ", "))]\n" + tuning,
                         toConfigOf: observer)
 
-        var processes = try dirs.enumerated().map { index, dir in
-            try NodeProcess.start(dataDir: dir, listen: "127.0.\(10 + index).1:7700")
-        }
+        var processes = try Self.startDevnet(dirs)
         defer { for process in processes where process.isRunning { NodeProcess.stop(process) } }
         #expect(Self.eventually(dirs, within: 30) { $0.height >= 3 }, "the devnet commits blocks")
         let submitted = try NodeProcess.run(["tx", "set", "greeting", "hello late node", "--data-dir", dirs[0]])
@@ -114,6 +100,23 @@ struct DevnetProcessTests {
         let nonce = try NodeProcess.run(["tx", "nonce", "--account", sender, "--data-dir", observer])
         #expect(nonce.status == 0 && nonce.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1",
                 "the observer's state after the snapshot: next nonce \(nonce.stdout) \(nonce.stderr)")
+    }
+
+    /// Data directories v0…v3 of the four devnet validators under `base`, `config` appended to
+    /// each one's config.toml (its [consensus] section comes last).
+    static func initDevnet(in base: String, config: String = "") throws -> [String] {
+        let dirs = (0..<4).map { "\(base)/v\($0)" }
+        for (index, dir) in dirs.enumerated() {
+            let result = try NodeProcess.run(["init", "--data-dir", dir, "--devnet-validator", "\(index)"])
+            #expect(result.status == 0, "\(result.stderr)")
+            if !config.isEmpty { try append(config, toConfigOf: dir) }
+        }
+        return dirs
+    }
+
+    /// Validator i listens at 127.0.(10+i).1:7700, as the devnet's config names it.
+    static func startDevnet(_ dirs: [String]) throws -> [Process] {
+        try dirs.enumerated().map { index, dir in try NodeProcess.start(dataDir: dir, listen: "127.0.\(10 + index).1:7700") }
     }
 
     static func append(_ text: String, toConfigOf dir: String) throws {
