@@ -21,4 +21,14 @@ public protocol DatagramTransport: Sendable {
     /// each batch, until the transport closes or the task is cancelled. Waiting is the
     /// back-pressure: a busy node leaves datagrams in the socket, where the kernel counts drops.
     func deliver(to handler: @Sendable ([InboundDatagram]) async -> Void) async
+    /// Like `deliver`, but calls `handler` synchronously where the transport reads, when that is
+    /// `executor` (the caller's actor runs there, so no task hop is needed), and returns true once
+    /// delivery ends; returns false at once when the transport reads elsewhere.
+    func deliverInline(ifOn executor: any SerialExecutor,
+                       to handler: @escaping @Sendable ([InboundDatagram]) -> Void) async -> Bool
+}
+
+extension DatagramTransport {
+    public func deliverInline(ifOn executor: any SerialExecutor,
+                              to handler: @escaping @Sendable ([InboundDatagram]) -> Void) async -> Bool { false }
 }

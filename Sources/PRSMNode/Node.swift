@@ -173,7 +173,11 @@ public actor Node {
                 group.addTask { await self.serveStreams(streams) }
                 group.addTask { await self.runStreamSenders(streams) }
             }
-            await transport.deliver { batch in await self.receive(batch) }
+            // On the socket's own event loop a batch is handled in the read cycle that brought it.
+            let inline = await transport.deliverInline(ifOn: executor) { batch in
+                self.assumeIsolated { $0.receive(batch) }
+            }
+            if !inline { await transport.deliver { batch in await self.receive(batch) } }
             stopStreams()
             group.cancelAll()
         }

@@ -15,12 +15,15 @@ public final class UDPTransport: DatagramTransport {
         public init() {}
     }
 
-    public let localAddress: PeerAddress
-    private let channel: NIOAsyncChannel<[AddressedEnvelope<ByteBuffer>], AddressedEnvelope<ByteBuffer>>
+    typealias Inbound = NIOAsyncChannel<[AddressedEnvelope<ByteBuffer>], AddressedEnvelope<ByteBuffer>>
 
-    private init(channel: NIOAsyncChannel<[AddressedEnvelope<ByteBuffer>], AddressedEnvelope<ByteBuffer>>,
-                 localAddress: PeerAddress) {
+    public let localAddress: PeerAddress
+    private let channel: Inbound
+    private let inline: NIOLoopBound<InlineDelivery>
+
+    private init(channel: Inbound, inline: NIOLoopBound<InlineDelivery>, localAddress: PeerAddress) {
         self.channel = channel
+        self.inline = inline
         self.localAddress = localAddress
     }
 
@@ -30,9 +33,10 @@ public final class UDPTransport: DatagramTransport {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> UDPTransport {
         let slot = options.maxDatagramSize + 1
-        let channel: NIOAsyncChannel<[AddressedEnvelope<ByteBuffer>], AddressedEnvelope<ByteBuffer>>
+        let channel: Inbound
+        let inline: NIOLoopBound<InlineDelivery>
         do {
-            channel = try await DatagramBootstrap(group: group)
+            (channel, inline) = try await DatagramBootstrap(group: group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(options.receiveBufferBytes))
                 .channelOption(.datagramVectorReadMessageCount, value: options.vectorReads)
@@ -40,9 +44,11 @@ public final class UDPTransport: DatagramTransport {
                 .channelOption(.maxMessagesPerRead, value: 4)
                 .bind(to: address.socketAddress) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramBatcher())
-                        return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(
-                            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16)))
+                        let inline = InlineDelivery()
+                        try channel.pipeline.syncOperations.addHandlers(DatagramBatcher(), inline)
+                        return (try Inbound(wrappingChannelSynchronously: channel, configuration: .init(
+                            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16))),
+                                NIOLoopBound(inline, eventLoop: channel.eventLoop))
                     }
                 }
         } catch {
@@ -51,7 +57,7 @@ public final class UDPTransport: DatagramTransport {
         guard let local = channel.channel.localAddress.flatMap(PeerAddress.init) else {
             throw TransportError.notIP("\(String(describing: channel.channel.localAddress))")
         }
-        return UDPTransport(channel: channel, localAddress: local)
+        return UDPTransport(channel: channel, inline: inline, localAddress: local)
     }
 
     /// The event loop the socket lives on. A node whose actor runs here reads and writes its
@@ -65,17 +71,40 @@ public final class UDPTransport: DatagramTransport {
     }
 
     public func deliver(to handler: @Sendable ([InboundDatagram]) async -> Void) async {
+        let inline = inline
         do {
+            try await channel.channel.eventLoop.submit { inline.value.forward() }.get()
             try await channel.executeThenClose { inbound, _ in
                 for try await batch in inbound {
-                    await handler(batch.compactMap { envelope in
-                        PeerAddress(envelope.remoteAddress).map { InboundDatagram(bytes: envelope.data, source: $0) }
-                    })
+                    await handler(InlineDelivery.datagrams(batch))
                 }
             }
         } catch {
             // Closing the channel (shutdown) or cancellation ends delivery; nothing to report.
         }
+    }
+
+    /// When `executor` is this socket's event loop, hands every batch to `handler` right in the
+    /// read cycle (no task hop either way) until the socket closes or the task is cancelled, and
+    /// returns true; returns false at once otherwise. The read loop waits for `handler`, so a
+    /// busy node leaves datagrams in the socket, as with `deliver`.
+    public func deliverInline(ifOn executor: any SerialExecutor,
+                              to handler: @escaping @Sendable ([InboundDatagram]) -> Void) async -> Bool {
+        let loop = channel.channel.eventLoop
+        guard ObjectIdentifier(executor) == ObjectIdentifier(loop as AnyObject) else { return false }
+        let inline = inline
+        do {
+            try await loop.submit { inline.value.deliverInline(to: handler) }.get()
+        } catch {
+            return false
+        }
+        let channel = channel.channel
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        return true
     }
 
     public func close() async {
