@@ -582,6 +582,10 @@ struct DHTCoreResponderTests {
             return nil
         }
         #expect(pings.count == 1)
+        // The answer leaves first: the requester, verifying in arrival order, is not kept waiting.
+        if case .dht(.nodes) = sends(serverEffects).first?.message {} else {
+            Issue.record("the Ping went out before the answer")
+        }
         #expect(core.outstandingCount == outstanding + 1)
         #expect(!core.table.contains(requester.id), "a request alone never inserts")
         // A second request while the Ping is out does not ping again.

@@ -200,6 +200,27 @@ struct RoutingTableTests {
         #expect(bare.replacementCount == 0)
     }
 
+    /// A busy node is asked by many strangers; pinging each costs a signed round trip. Only a
+    /// bucket with room, a cache with room, or a cache gone stale wants another candidate.
+    @Test func aFullBucketWithAFullFreshCacheWantsNoNewCandidate() {
+        var rng = RoutingTestRandom(seed: 21)
+        var config = RoutingTable.Config.small(k: 2, cache: 2)
+        config.livenessCheckAfterMs = 1_000
+        var table = RoutingTable(ownID: rng.nodeID(), config: config, nowMs: 0)
+        let stranger = rng.key(inBucket: 0, of: table).nodeID
+        #expect(table.wantsCandidate(stranger, nowMs: 0), "an empty bucket has room")
+        #expect(!table.wantsCandidate(table.ownID, nowMs: 0))
+        for n in 0..<2 { _ = table.recordAnswer(from: rng.key(inBucket: 0, of: table), at: distinctAddress(n), nowMs: 0) }
+        #expect(table.wantsCandidate(stranger, nowMs: 10), "the cache has room")
+        _ = table.recordAnswer(from: rng.key(inBucket: 0, of: table), at: distinctAddress(10), nowMs: 100)
+        _ = table.recordAnswer(from: rng.key(inBucket: 0, of: table), at: distinctAddress(11), nowMs: 200)
+        #expect(table.replacements(inBucket: 0).count == 2)
+        #expect(!table.wantsCandidate(stranger, nowMs: 300))
+        #expect(!table.wantsCandidate(stranger, nowMs: 1_199))
+        #expect(table.wantsCandidate(stranger, nowMs: 1_200), "the freshest candidate is a full interval old")
+        #expect(table.wantsCandidate(rng.key(inBucket: 1, of: table).nodeID, nowMs: 300), "another bucket has room")
+    }
+
     /// The Python `kademlia` lesson: a contact parked in a cache counted as new on every message
     /// and re-triggered replication forever. Here repeated answers add nothing and ping nothing.
     @Test func repeatedAnswersNeverCountAsNewNorStormPings() {

@@ -14,8 +14,10 @@ extension DHTCore {
         return min(Envelope.maxDatagramSize, 3 * Self.datagramSize(of: inbound))
     }
 
-    /// A request from a server-mode node refreshes its table entry, or (when it is new to us)
-    /// earns it a Ping: it enters the table only by answering. A client-mode requester is removed.
+    /// A request from a server-mode node refreshes its table entry, or (when it is new to us and
+    /// its bucket wants a candidate) earns it a Ping: it enters the table only by answering. A
+    /// client-mode requester is removed. Callers send their answer first, so the Ping never
+    /// delays it (neither here nor at the requester, who would verify the Ping first).
     mutating func noteRequester(_ header: DHTRequestHeader, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
         guard inbound.sender != identity else { return [] }
         let id = inbound.sender.nodeID
@@ -25,7 +27,7 @@ extension DHTCore {
             table.recordRequest(from: inbound.sender, at: inbound.source, nowMs: nowMs)
             return []
         }
-        guard !table.isReplacement(id) else { return [] }
+        guard !table.isReplacement(id), table.wantsCandidate(id, nowMs: nowMs) else { return [] }
         let checks = outstanding.values.reduce(0) { count, entry in
             if case .requesterPing = entry.waiting { return count + 1 }
             return count
@@ -36,23 +38,20 @@ extension DHTCore {
     }
 
     mutating func answerFindNode(_ request: FindNode, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
-        var effects = noteRequester(request.header, inbound, nowMs: nowMs)
-        effects.append(nodesReply(to: request.header, target: request.target, inbound, nowMs: nowMs))
-        return effects
+        [nodesReply(to: request.header, target: request.target, inbound, nowMs: nowMs)]
+            + noteRequester(request.header, inbound, nowMs: nowMs)
     }
 
     mutating func answerFindValue(_ request: FindValue, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
-        var effects = noteRequester(request.header, inbound, nowMs: nowMs)
         let token = tokens.mint(for: inbound.source, nowMs: nowMs)
         if let value = records.value(for: request.key, nowMs: nowMs) {
             let reply = Message.dht(.value(ValueReply(requestID: request.header.requestID, token: token, value: value)))
             if Envelope.overhead + reply.encodePayload().readableBytes <= replyBudget(request.header, inbound, nowMs: nowMs) {
-                effects.append(.send(reply, to: inbound.source))
-                return effects
+                return [.send(reply, to: inbound.source)] + noteRequester(request.header, inbound, nowMs: nowMs)
             }
         }
-        effects.append(nodesReply(to: request.header, target: NodeID(digest: request.key), inbound, nowMs: nowMs))
-        return effects
+        return [nodesReply(to: request.header, target: NodeID(digest: request.key), inbound, nowMs: nowMs)]
+            + noteRequester(request.header, inbound, nowMs: nowMs)
     }
 
     /// The closest contacts we know (never the requester itself), trimmed to the reply budget.
@@ -76,7 +75,6 @@ extension DHTCore {
     }
 
     mutating func answerStore(_ request: StoreRequest, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
-        var effects = noteRequester(request.header, inbound, nowMs: nowMs)
         let status: StoreReply.Status
         if tokens.isValid(request.header.token, for: inbound.source, nowMs: nowMs) {
             status = records.store(request.value, from: inbound.sender, nowMs: nowMs)
@@ -84,8 +82,7 @@ extension DHTCore {
             status = .badToken
         }
         let token = tokens.mint(for: inbound.source, nowMs: nowMs)
-        effects.append(.send(.dht(.stored(StoreReply(requestID: request.header.requestID, token: token,
-                                                     status: status))), to: inbound.source))
-        return effects
+        return [.send(.dht(.stored(StoreReply(requestID: request.header.requestID, token: token, status: status))),
+                      to: inbound.source)] + noteRequester(request.header, inbound, nowMs: nowMs)
     }
 }

@@ -257,6 +257,19 @@ public struct RoutingTable: Sendable {
         return buckets[index].replacementPosition(of: id) != nil
     }
 
+    /// Whether a node new to us is worth a Ping to learn whether it answers: its bucket or that
+    /// bucket's cache has room, or the freshest waiting candidate is older than
+    /// `livenessCheckAfterMs`. A full bucket with a full, fresh cache gains nothing from another
+    /// candidate, so a busy node does not pay a Ping round for every requester it does not know.
+    public func wantsCandidate(_ id: NodeID, nowMs: UInt64) -> Bool {
+        guard let index = bucketIndex(of: id) else { return false }
+        guard index < buckets.count else { return true }
+        let bucket = buckets[index]
+        if bucket.entries.count < config.k || bucket.replacements.count < config.replacementCacheSize { return true }
+        guard let freshest = bucket.replacements.map(\.lastSeenMs).max() else { return true }
+        return Self.elapsed(since: freshest, nowMs: nowMs) >= config.livenessCheckAfterMs
+    }
+
     /// A bucket's contacts, least recently seen first.
     public func contacts(inBucket index: Int) -> [Contact] {
         index < buckets.count ? buckets[index].entries.map(\.contact) : []
