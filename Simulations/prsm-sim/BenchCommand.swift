@@ -113,6 +113,8 @@ struct DHTLoopbackBenchCommand: ParsableCommand {
     @Option(help: "Gets in flight at once in the concurrent phase.") var concurrency = 32
     @Option(name: .customLong("join-batch"), help: "Nodes started together after the seed.") var joinBatch = 10
     @Option(name: .customLong("join-gap-ms"), help: "Pause between join batches.") var joinGapMs: UInt64 = 100
+    @Option(help: "Seconds the joined nodes idle before the first put; upkeep CPU is measured over the last 2.")
+    var settle = 2
     @OptionGroup var output: ReportOutput
 
     func run() throws {
@@ -123,6 +125,7 @@ struct DHTLoopbackBenchCommand: ParsableCommand {
         guard (1...64).contains(k), puts >= 1, sequentialGets >= 0, concurrentGets >= 0, concurrency >= 1, joinBatch >= 1 else {
             throw ValidationError("--k must be 1…64, --puts, --concurrency and --join-batch ≥ 1, gets ≥ 0")
         }
+        guard (1...600).contains(settle) else { throw ValidationError("--settle takes 1…600 seconds") }
         var bench = DHTLoopbackBench()
         bench.nodeCounts = counts
         bench.k = k
@@ -132,6 +135,7 @@ struct DHTLoopbackBenchCommand: ParsableCommand {
         bench.concurrency = concurrency
         bench.joinBatch = joinBatch
         bench.joinGapMs = joinGapMs
+        bench.settleSeconds = settle
         let configured = bench
         try output.write(try runBlocking("dht-loopback") { try await configured.run() })
     }

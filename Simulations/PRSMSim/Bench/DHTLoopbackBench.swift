@@ -28,6 +28,8 @@ public struct DHTLoopbackBench: Sendable {
     public var batchJoinWaitSeconds = 30
     /// How long every node has to report joined once the last batch started.
     public var joinDeadlineSeconds = 120
+    /// Seconds the joined nodes idle before the first put (upkeep CPU measured over the last 2).
+    public var settleSeconds = 2
     /// Any operation not finished within this counts as failed.
     public var operationDeadlineSeconds = 30
     /// Addresses are 127.(firstOctet + i / 250).(1 + i % 250).1.
@@ -51,7 +53,7 @@ public struct DHTLoopbackBench: Sendable {
         return BenchReport(bench: "dht-loopback", params: [
             "nodes": .array(nodeCounts.map { .int($0) }), "k": .int(k), "puts": .int(puts),
             "sequential_gets": .int(sequentialGets), "concurrent_gets": .int(concurrentGets),
-            "concurrency": .int(concurrency), "join_batch": .int(joinBatch), "join_gap_ms": .int(Int(joinGapMs)),
+            "concurrency": .int(concurrency), "settle_seconds": .int(settleSeconds), "join_batch": .int(joinBatch), "join_gap_ms": .int(Int(joinGapMs)),
             "join_pacing": .string("next batch once the previous joined (≤ \(batchJoinWaitSeconds) s)"),
             "transport": .string("UDP on 127.X.Y.1, one process, NIO singleton event loops"),
         ], results: ["runs": .array(rows)])
@@ -70,6 +72,15 @@ public struct DHTLoopbackBench: Sendable {
         let joinSeconds = Self.seconds(joining.finished - joinStart)
         let startSeconds = Self.seconds((all.last?.started ?? started) - joinStart)
         let joinLatencies = joining.joinedAt.map { Self.milliseconds($0.value - all[$0.key].started) }
+
+        // Upkeep alone (pings, refreshes, lookups that confirm joins, timers): the nodes idle
+        // `settleSeconds`, the CPU they use over the last (up to) 2 is measured.
+        let measured = min(settleSeconds, 2)
+        try? await Task.sleep(for: .seconds(settleSeconds - measured))
+        let idleCPUStart = SimScaleBench.processCPUSeconds()
+        let idleStart = ContinuousClock.now
+        try? await Task.sleep(for: .seconds(measured))
+        let idleCores = (SimScaleBench.processCPUSeconds() - idleCPUStart) / Self.seconds(ContinuousClock.now - idleStart)
 
         // Puts, one at a time, from random nodes.
         var generator = SystemRandomNumberGenerator()
@@ -101,11 +112,13 @@ public struct DHTLoopbackBench: Sendable {
         }
         var sequential: [GetSample] = []
         let sequentialStart = ContinuousClock.now
+        let sequentialCPUStart = SimScaleBench.processCPUSeconds()
         for _ in 0..<(values.isEmpty ? 0 : sequentialGets) {
             let (getter, key, value) = await pickGet(&generator)
             sequential.append(await Self.timedGet(getter, key, value, deadline: .seconds(operationDeadlineSeconds)))
         }
         let sequentialWall = Self.seconds(ContinuousClock.now - sequentialStart)
+        let sequentialCPU = SimScaleBench.processCPUSeconds() - sequentialCPUStart
 
         var jobs: [(BenchNode, Digest32, [UInt8])] = []
         for _ in 0..<(values.isEmpty ? 0 : concurrentGets) { jobs.append(await pickGet(&generator)) }
@@ -155,6 +168,10 @@ public struct DHTLoopbackBench: Sendable {
             "get_latency_ms_conc": Self.percentiles(concurrent.map(\.milliseconds)),
             "gets_per_s_seq": .double(sequentialWall > 0 ? Double(sequential.count) / sequentialWall : 0),
             "gets_per_s_conc": .double(concurrentWall > 0 ? Double(concurrent.count) / concurrentWall : 0),
+            // Process CPU per sequential get (getter, responders, upkeep): near the get's
+            // latency × cores means the machine, not the protocol's round trips, sets the pace.
+            "cpu_ms_per_get_seq": .double(sequential.isEmpty ? 0 : sequentialCPU * 1_000 / Double(sequential.count)),
+            "idle_cpu_cores": .double(idleCores),
             "gets": .int(gets.count),
             "success_rate": .double(gets.isEmpty ? 0 : Double(found) / Double(gets.count)),
             "rpcs_per_get": .double(gets.isEmpty ? 0 : Double(gets.map(\.requests).reduce(0, +)) / Double(gets.count)),

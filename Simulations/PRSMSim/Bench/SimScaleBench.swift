@@ -50,6 +50,14 @@ public struct SimScaleBench: Sendable {
     static func residentBytes() -> Int { statusField("VmRSS:") }
     static func peakResidentBytes() -> Int { statusField("VmHWM:") }
 
+    /// CPU time this process used so far (user + system, every thread), in seconds.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// A /proc/self/status field in bytes.
     static func statusField(_ name: String) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
