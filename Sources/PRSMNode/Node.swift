@@ -223,8 +223,11 @@ public actor Node {
             countDrop(.banned)
             return
         }
+        // Late DHT answers (α asked, the first one finished the lookup) skip the signature check.
         let outcome = pipeline.receive(bytes, from: source, nowMs: now,
-                                       maxSize: viaStream ? Envelope.maxFrameSize : nil)
+                                       maxSize: viaStream ? Envelope.maxFrameSize : nil) { sender, message in
+            self.dht.wantsReply(message, from: sender, nowMs: now)
+        }
         if let cpu = options.cpu {
             cpu(.bytes(bytes.readableBytes))
             switch outcome {

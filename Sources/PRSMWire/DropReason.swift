@@ -17,6 +17,10 @@ public enum DropReason: String, CaseIterable, Sendable, Codable {
     case malformedPayload = "malformed-payload"
     /// Valid, but not something this node handles in its state (e.g. an unsolicited Pong).
     case unexpected = "unexpected"
+    /// A DHT reply dropped before its signature check because it could only be ignored: it
+    /// answers no request of ours, or late, a lookup that already finished, from a contact the
+    /// routing table holds or does not want (decided by the node).
+    case unwanted = "unwanted-reply"
     /// From an IP address or key this node banned for misbehaving (decided by the node, not the pipeline).
     case banned = "banned"
     /// A Hello for another network or protocol version (decided by the node).

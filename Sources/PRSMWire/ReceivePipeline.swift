@@ -40,8 +40,12 @@ public struct ReceivePipeline: Sendable {
     public var trackedSenders: Int { replay.senderCount }
 
     /// `maxSize` overrides the datagram limit for envelopes that arrived as stream frames.
+    /// `worthVerifying` sees a decoded message before its signature is checked: when it says no,
+    /// the envelope is dropped as `.unwanted` (nothing recorded), saving the check's cost for
+    /// messages the node could only ignore. It must not change state: the sender is unproven.
     public mutating func receive(_ bytes: ByteBuffer, from source: PeerAddress, nowMs: UInt64,
-                                 maxSize: Int? = nil) -> Outcome {
+                                 maxSize: Int? = nil,
+                                 worthVerifying: ((PublicKey, Message) -> Bool)? = nil) -> Outcome {
         let size = bytes.readableBytes
         if size > (maxSize ?? config.maxSize) { return .dropped(.tooLarge) }
         if size < Envelope.overhead { return .dropped(.tooShort) }
@@ -64,17 +68,26 @@ public struct ReceivePipeline: Sendable {
         case .clockSkew: return .dropped(.clockSkew)
         case .tableFull: return .dropped(.replayTableFull)
         }
+        var decoded: Result<Message, WireError>?
+        if let worthVerifying {
+            let attempt = Self.decode(envelope)
+            if case let .success(message) = attempt, !worthVerifying(envelope.sender, message) {
+                return .dropped(.unwanted)
+            }
+            decoded = attempt
+        }
         guard envelope.hasValidSignature(in: bytes) else { return .dropped(.badSignature) }
         replay.record(sender: envelope.sender, sequence: envelope.sequence,
                       timestamp: envelope.timestamp, nowMs: nowMs)
-        do {
-            let message = try Message.decode(kind: envelope.kind, payload: envelope.payload)
-            return .accepted(Inbound(envelope: envelope, message: message, source: source))
-        } catch .unknownKind {
-            return .rejected(.unknownKind, sender: envelope.sender)
-        } catch {
-            return .rejected(.malformedPayload, sender: envelope.sender)
+        switch decoded ?? Self.decode(envelope) {
+        case let .success(message): return .accepted(Inbound(envelope: envelope, message: message, source: source))
+        case .failure(.unknownKind): return .rejected(.unknownKind, sender: envelope.sender)
+        case .failure: return .rejected(.malformedPayload, sender: envelope.sender)
         }
+    }
+
+    static func decode(_ envelope: Envelope) -> Result<Message, WireError> {
+        Result { () throws(WireError) in try Message.decode(kind: envelope.kind, payload: envelope.payload) }
     }
 
     static func reason(_ error: EnvelopeError) -> DropReason {

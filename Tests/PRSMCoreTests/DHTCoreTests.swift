@@ -627,9 +627,20 @@ struct DHTCoreResponderTests {
         #expect(asked.count == 3)
         guard let (request, holder) = asked.first else { return }
         let reply = ValueReply(requestID: request.header.requestID, token: [], value: value)
+        #expect(core.wantsReply(.dht(.value(reply)), from: holder.key.publicKey, nowMs: 20))
+        #expect(!core.wantsReply(.dht(.value(reply)), from: dhtTestKey(77, salt: 3).publicKey, nowMs: 20),
+                "an answer from another key than asked is not worth checking")
+        let unknown = ValueReply(requestID: request.header.requestID &+ 999, token: [], value: value)
+        #expect(!core.wantsReply(.dht(.value(unknown)), from: holder.key.publicKey, nowMs: 20))
         let done = core.receive(.dht(.value(reply)), from: holder, nowMs: 20)
         #expect(finishedResults(done).first?.value == value)
         #expect(core.lookupCount == 0)
+        // The others' answers are now late, from contacts the table holds: no signature check.
+        for (late, asker) in asked.dropFirst() {
+            let lateReply = NodesReply(requestID: late.header.requestID, token: [], contacts: [])
+            #expect(core.table.contains(asker.key.publicKey.nodeID))
+            #expect(!core.wantsReply(.dht(.nodes(lateReply)), from: asker.key.publicKey, nowMs: 30))
+        }
 
         // The two others never answer: once their time is up nothing is left waiting.
         var nowMs: UInt64 = 20

@@ -125,14 +125,14 @@ final class Receiver {
 
     init(config: ReceivePipeline.Config) { pipeline = ReceivePipeline(config: config) }
 
-    func receive(_ bytes: ByteBuffer, from source: PeerAddress = Fixture.source,
-                 nowMs: UInt64 = Fixture.t0) -> ReceivePipeline.Outcome {
-        pipeline.receive(bytes, from: source, nowMs: nowMs)
+    func receive(_ bytes: ByteBuffer, from source: PeerAddress = Fixture.source, nowMs: UInt64 = Fixture.t0,
+                 worthVerifying: ((PublicKey, Message) -> Bool)? = nil) -> ReceivePipeline.Outcome {
+        pipeline.receive(bytes, from: source, nowMs: nowMs, worthVerifying: worthVerifying)
     }
 
-    func verdict(_ bytes: ByteBuffer, from source: PeerAddress = Fixture.source,
-                 nowMs: UInt64 = Fixture.t0) -> Verdict {
-        Verdict(receive(bytes, from: source, nowMs: nowMs))
+    func verdict(_ bytes: ByteBuffer, from source: PeerAddress = Fixture.source, nowMs: UInt64 = Fixture.t0,
+                 worthVerifying: ((PublicKey, Message) -> Bool)? = nil) -> Verdict {
+        Verdict(receive(bytes, from: source, nowMs: nowMs, worthVerifying: worthVerifying))
     }
 
     var trackedSenders: Int { pipeline.trackedSenders }

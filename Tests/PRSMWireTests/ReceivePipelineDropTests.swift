@@ -50,6 +50,8 @@ struct ReceivePipelineDropTests {
             return pipeline.verdict(Fixture.sealRaw(kind: 0x00ff, payload: []))
         case .malformedPayload:
             return pipeline.verdict(Fixture.sealRaw(kind: 0x0001, payload: [1, 2, 3, 4, 5, 6, 7]))
+        case .unwanted:
+            return pipeline.verdict(valid) { _, _ in false }
         case .unexpected, .banned, .handshakeRefused, .consensusRefused, .streamBacklog:
             return nil  // decided by the node's state, never by the pipeline
         }
@@ -71,9 +73,28 @@ struct ReceivePipelineDropTests {
         #expect(DropReason.allCases.map(\.rawValue) == [
             "too-large", "too-short", "bad-magic", "bad-version", "wrong-network", "malformed-envelope",
             "rate-limited", "prefix-rate-limited", "clock-skew", "replayed", "stale-sequence", "replay-table-full",
-            "bad-signature", "unknown-kind", "malformed-payload", "unexpected", "banned", "handshake-refused",
+            "bad-signature", "unknown-kind", "malformed-payload", "unexpected", "unwanted-reply", "banned",
+            "handshake-refused",
             "consensus-refused", "stream-backlog",
         ])
+    }
+
+    /// The node may skip the signature check of a message it could only ignore; what it skips
+    /// leaves no trace (an unproven sender must not fill the replay table), and what it wants is
+    /// still checked.
+    @Test func anUnwantedMessageIsDroppedUncheckedAndUnrecorded() {
+        let pipeline = Receiver()
+        let valid = Fixture.seal(.ping(Ping(nonce: 9)))
+        var seen: [(PublicKey, Message)] = []
+        #expect(pipeline.verdict(valid) { seen.append(($0, $1)); return false } == .dropped(.unwanted))
+        #expect(seen.map(\.0) == [Fixture.keyA.publicKey] && seen.map(\.1) == [.ping(Ping(nonce: 9))])
+        #expect(pipeline.trackedSenders == 0)
+        #expect(pipeline.verdict(valid) { _, _ in true }.isAccepted, "not recorded, so not a replay")
+        let forged = Fixture.seal(.ping(Ping(nonce: 10)), counter: 2)
+        #expect(pipeline.verdict(flipped(forged, at: forged.readableBytes - 1)) { _, _ in true } == .dropped(.badSignature))
+        // A payload that does not decode is not the predicate's to judge: it is checked and rejected.
+        let garbled = Fixture.sealRaw(kind: 0x0001, payload: [1, 2, 3], counter: 3)
+        #expect(pipeline.verdict(garbled) { _, _ in false } == .rejected(.malformedPayload, sender: Fixture.keyA.publicKey))
     }
 
     @Test func anotherPrefixKeepsItsOwnBudget() {

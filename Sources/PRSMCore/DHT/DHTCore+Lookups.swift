@@ -47,6 +47,33 @@ extension DHTCore {
     }
 
     /// Matches a reply to its request: same request id, from the key we asked.
+    /// Whether a DHT reply from `sender` deserves its signature check (~90 µs on a small core),
+    /// judged before it is proven (so nothing here changes state). A reply to no request of ours,
+    /// or from another key than asked, could only be ignored. A late answer to a lookup that has
+    /// finished only refreshes a contact, unless the table wants its sender as a candidate.
+    /// Answers to running lookups, STOREs and announcements are always checked and used.
+    public func wantsReply(_ message: Message, from sender: PublicKey, nowMs: UInt64) -> Bool {
+        let requestID: UInt64
+        switch message {
+        case let .dht(.nodes(reply)): requestID = reply.requestID
+        case let .dht(.value(reply)): requestID = reply.requestID
+        case let .dht(.stored(reply)): requestID = reply.requestID
+        default: return true
+        }
+        guard let entry = outstanding[requestID] else { return false }
+        let id = sender.nodeID
+        switch entry.waiting {
+        case let .lookup(lookupID, asked):
+            guard id == asked else { return false }
+            if let running = lookups[lookupID], !running.finishedLookup { return true }
+            return !table.contains(id) && table.wantsCandidate(id, nowMs: nowMs)
+        case let .store(_, asked), let .announce(asked):
+            return id == asked
+        case .seedPing, .livenessPing, .requesterPing:
+            return false
+        }
+    }
+
     mutating func claim(_ requestID: UInt64, _ inbound: Inbound) -> Waiting? {
         guard let entry = outstanding[requestID] else { return nil }
         switch entry.waiting {
