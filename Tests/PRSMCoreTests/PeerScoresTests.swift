@@ -100,6 +100,21 @@ struct PeerScoresTests {
         // Neutral entries are forgotten on expiry.
         scores.expire(nowMs: 3_600_000)
         #expect(scores.trackedKeys == 1)
+
+    }
+
+    /// A node calls `expire` every tick; the tables are swept at most once per interval, and
+    /// between sweeps decay still applies on every read.
+    @Test func sweepsRunAtMostOncePerInterval() {
+        var scores = PeerScores()
+        _ = scores.record(.usefulAnswer, key: bob, nowMs: 0)
+        scores.expire(nowMs: 55_000)
+        #expect(scores.trackedKeys == 1)
+        #expect(scores.score(of: bob, nowMs: 60_000) == 0)
+        scores.expire(nowMs: 64_999)
+        #expect(scores.trackedKeys == 1, "swept 55 s in, so not again before 65 s")
+        scores.expire(nowMs: 65_000)
+        #expect(scores.trackedKeys == 0)
     }
 
     @Test func tablesStayBoundedAndKeepTheNotableEntries() {

@@ -19,6 +19,10 @@ public struct PeerScores: Sendable {
         public var banDurationMs: UInt64 = 3_600_000
         /// One point toward 0 per interval; 0 switches decay off.
         public var decayIntervalMs: UInt64 = 60_000
+        /// How often `expire` sweeps the tables. Decay and ban ends apply on every read anyway;
+        /// the sweep only frees entries back at neutral, so a node calling `expire` every tick
+        /// does not sort and rewrite thousands of entries each second.
+        public var sweepIntervalMs: UInt64 = 10_000
         public var maxKeys = 4_096
         public var maxAddresses = 4_096
 
@@ -49,6 +53,7 @@ public struct PeerScores: Sendable {
     public let config: Config
     private var keys: ScoreTable<PublicKey>
     private var addresses: ScoreTable<[UInt8]>
+    private var lastSweepMs: UInt64?
 
     public init(config: Config = Config()) {
         self.config = config
@@ -103,6 +108,8 @@ public struct PeerScores: Sendable {
 
     /// Ends bans that ran out, applies decay, and forgets subjects back at a neutral score.
     public mutating func expire(nowMs: UInt64) {
+        if let last = lastSweepMs, nowMs < last &+ config.sweepIntervalMs { return }
+        lastSweepMs = nowMs
         keys.expire(nowMs: nowMs, config: config)
         addresses.expire(nowMs: nowMs, config: config)
     }
