@@ -46,12 +46,11 @@ extension DHTCore {
         return .send(.dht(.findNode(FindNode(header: header, target: target, padding: padding))), to: contact.address)
     }
 
-    /// Matches a reply to its request: same request id, from the key we asked.
     /// Whether a DHT reply from `sender` deserves its signature check (~90 µs on a small core),
-    /// judged before it is proven (so nothing here changes state). A reply to no request of ours,
-    /// or from another key than asked, could only be ignored. A late answer to a lookup that has
-    /// finished only refreshes a contact, unless the table wants its sender as a candidate.
-    /// Answers to running lookups, STOREs and announcements are always checked and used.
+    /// judged before it is proven (so nothing here changes state). A reply that `awaited` does not
+    /// match could only be ignored. A late answer to a lookup that has finished only refreshes a
+    /// contact, unless the table wants its sender as a candidate. Answers to running lookups,
+    /// STOREs and announcements are always checked and used.
     public func wantsReply(_ message: Message, from sender: PublicKey, nowMs: UInt64) -> Bool {
         let requestID: UInt64
         switch message {
@@ -60,30 +59,33 @@ extension DHTCore {
         case let .dht(.stored(reply)): requestID = reply.requestID
         default: return true
         }
-        guard let entry = outstanding[requestID] else { return false }
         let id = sender.nodeID
-        switch entry.waiting {
-        case let .lookup(lookupID, asked):
-            guard id == asked else { return false }
+        switch awaited(requestID, from: id) {
+        case nil: return false
+        case let .lookup(lookupID, _)?:
             if let running = lookups[lookupID], !running.finishedLookup { return true }
             return !table.contains(id) && table.wantsCandidate(id, nowMs: nowMs)
-        case let .store(_, asked), let .announce(asked):
-            return id == asked
-        case .seedPing, .livenessPing, .requesterPing:
-            return false
+        default: return true
         }
     }
 
-    mutating func claim(_ requestID: UInt64, _ inbound: Inbound) -> Waiting? {
+    /// What request `requestID` waits for, when a reply to it from `id` is the answer: same
+    /// request id, from the key we asked (Pings are answered by Pongs, never by DHT replies).
+    func awaited(_ requestID: UInt64, from id: NodeID) -> Waiting? {
         guard let entry = outstanding[requestID] else { return nil }
         switch entry.waiting {
-        case let .lookup(_, id), let .store(_, id), let .announce(id):
-            guard inbound.sender.nodeID == id else { return nil }
+        case let .lookup(_, asked), let .store(_, asked), let .announce(asked):
+            return id == asked ? entry.waiting : nil
         case .seedPing, .livenessPing, .requesterPing:
             return nil
         }
+    }
+
+    /// Takes the request a verified reply answers (see `awaited`) off the outstanding list.
+    mutating func claim(_ requestID: UInt64, _ inbound: Inbound) -> Waiting? {
+        guard let waiting = awaited(requestID, from: inbound.sender.nodeID) else { return nil }
         outstanding[requestID] = nil
-        return entry.waiting
+        return waiting
     }
 
     mutating func receiveNodes(_ reply: NodesReply, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {

@@ -266,7 +266,7 @@ public struct RoutingTable: Sendable {
         guard index < buckets.count else { return true }
         let bucket = buckets[index]
         if bucket.entries.count < config.k || bucket.replacements.count < config.replacementCacheSize { return true }
-        guard let freshest = bucket.replacements.map(\.lastSeenMs).max() else { return true }
+        guard let freshest = bucket.replacements.lazy.map(\.lastSeenMs).max() else { return true }
         return Self.elapsed(since: freshest, nowMs: nowMs) >= config.livenessCheckAfterMs
     }
 
