@@ -199,7 +199,7 @@ private func reapAll(_ pool: Mempool, excluding: Set<Digest32> = []) -> [Transac
         // The block committed Alice's 0 and 1 plus a rival of her 2 that reached another node.
         let rival = mempoolTx(alice, nonce: 2, tag: 9)
         var asked: [PublicKey] = []
-        pool.removeCommitted([txs[0], txs[1], rival]) { sender in
+        pool.removeCommitted([txs[0], txs[1], rival], height: 1) { sender in
             asked.append(sender)
             return sender == alice.publicKey ? 3 : 0
         }
@@ -211,8 +211,8 @@ private func reapAll(_ pool: Mempool, excluding: Set<Digest32> = []) -> [Transac
         #expect(reapAll(pool) == [txs[3], other, txs[4]])
         #expect(pool.add(txs[2], nextNonce: 0) == .refused(.staleNonce))
 
-        pool.removeCommitted([txs[3], txs[4]]) { _ in 5 }
-        pool.removeCommitted([other]) { _ in 1 }
+        pool.removeCommitted([txs[3], txs[4]], height: 2) { _ in 5 }
+        pool.removeCommitted([other], height: 3) { _ in 1 }
         #expect(pool.count == 0)
         #expect(pool.byteCount == 0)
         #expect(pool.senderCount == 0)
@@ -225,10 +225,67 @@ private func reapAll(_ pool: Mempool, excluding: Set<Digest32> = []) -> [Transac
         for tx in txs { #expect(pool.add(tx, nextNonce: 0) == .added) }
         let late = mempoolTx(mempoolKey(20), nonce: 0)
         #expect(pool.add(late, nextNonce: 0) == .refused(.full))
-        pool.removeCommitted([txs[2]]) { _ in 1 }
+        pool.removeCommitted([txs[2]], height: 1) { _ in 1 }
         #expect(pool.count == 3)
         #expect(pool.add(late, nextNonce: 0) == .added)
         #expect(pool.add(mempoolTx(mempoolKey(21), nonce: 0), nextNonce: 0) == .refused(.full))
+    }
+
+    @Test func gappedTransactionsGetOnlyTheirShare() {
+        var pool = Mempool(config: mempoolConfig { $0.maxGapped = 2 })
+        #expect(pool.add(mempoolTx(alice, nonce: 0), nextNonce: 0) == .added)
+        #expect(pool.add(mempoolTx(alice, nonce: 2), nextNonce: 0) == .added)
+        #expect(pool.add(mempoolTx(bob, nonce: 3), nextNonce: 1) == .added)
+        #expect(pool.gappedCount == 2)
+        // A third transaction behind a gap is refused; one that can run is not.
+        let waiting = mempoolTx(alice, nonce: 3)
+        #expect(pool.refusal(of: waiting, nextNonce: 0) == .gappedFull)
+        #expect(pool.add(waiting, nextNonce: 0) == .refused(.gappedFull))
+        #expect(pool.add(mempoolTx(carol, nonce: 0), nextNonce: 0) == .added)
+        // Alice's 1 closes her gap: her 2 can run, so her 3 is welcome again.
+        #expect(pool.add(mempoolTx(alice, nonce: 1), nextNonce: 0) == .added)
+        #expect(pool.gappedCount == 1)
+        #expect(pool.add(waiting, nextNonce: 0) == .added)
+        #expect(pool.gappedCount == 1)
+        #expect(reapAll(pool).map(\.nonce) == [0, 0, 1, 2, 3])
+    }
+
+    @Test func aFullPoolRefusesBeforeAnyChange() {
+        var pool = Mempool(config: mempoolConfig { $0.maxTransactions = 2 })
+        #expect(pool.add(mempoolTx(alice, nonce: 0), nextNonce: 0) == .added)
+        #expect(pool.add(mempoolTx(alice, nonce: 1), nextNonce: 0) == .added)
+        let late = mempoolTx(bob, nonce: 0)
+        #expect(pool.refusal(of: late, nextNonce: 0) == .full)
+        #expect(pool.refusal(of: mempoolTx(alice, nonce: 0, tag: 7), nextNonce: 0) == .nonceTaken)
+        #expect(pool.refusal(of: mempoolTx(alice, nonce: 0), nextNonce: 1) == .staleNonce)
+        // A next nonce that makes Alice's 0 stale frees its slot, as `add` would.
+        #expect(pool.refusal(of: mempoolTx(alice, nonce: 2), nextNonce: 1) == nil)
+        #expect(pool.count == 2)
+        #expect(pool.add(mempoolTx(alice, nonce: 2), nextNonce: 1) == .added)
+        #expect(pool.count == 2)
+    }
+
+    @Test func transactionsStuckBehindAGapExpire() {
+        var pool = Mempool(config: mempoolConfig { $0.gapTimeoutBlocks = 10 })
+        let runnable = mempoolTx(alice, nonce: 0)
+        #expect(pool.add(runnable, nextNonce: 0) == .added)
+        #expect(pool.add(mempoolTx(alice, nonce: 2), nextNonce: 0) == .added)
+        pool.removeCommitted([], height: 5) { _ in 0 }
+        let younger = mempoolTx(bob, nonce: 4)
+        #expect(pool.add(younger, nextNonce: 0) == .added)
+        #expect(pool.gappedCount == 2)
+        pool.removeCommitted([], height: 9) { _ in 0 }
+        #expect(pool.count == 3)
+        // Ten blocks after it came, Alice's 2 is still behind her missing 1: dropped. Bob's is younger.
+        pool.removeCommitted([], height: 10) { _ in 0 }
+        #expect(pool.count == 2)
+        #expect(pool.gappedCount == 1)
+        #expect(pool.contains(runnable.hash) && pool.contains(younger.hash))
+        pool.removeCommitted([], height: 15) { _ in 0 }
+        #expect(pool.count == 1)
+        #expect(pool.gappedCount == 0)
+        #expect(pool.senderCount == 1)
+        #expect(pool.byteCount == runnable.encodedSize)
     }
 
     @Test func reapIsDeterministicAcrossManySenders() {

@@ -1,8 +1,8 @@
 import DequeModule
 
 /// One validator's (or observer's) whole consensus state as a pure value: the 2-chain core, the
-/// mempool and the application behind the contract. It admits transactions (signature once,
-/// then `checkTx`), fills proposals from the mempool, refuses proposals carrying malformed or
+/// mempool and the application behind the contract. It admits transactions (`checkTx` and the
+/// mempool's limits, then the signature, once), fills proposals from the mempool, refuses proposals carrying malformed or
 /// badly signed transactions or a state root that contradicts ours, and executes committed
 /// blocks in order. The node's actor feeds it and carries out its effects.
 public struct ConsensusReplica: Sendable {
@@ -148,6 +148,8 @@ public struct ConsensusReplica: Sendable {
                 throw .nonCanonical("snapshot state is at height \(restored.executed.height), its block at \(snapshot.block.height)")
             }
             app = restored
+            // Restored at start-up, before any transaction came: the pool is empty.
+            mempool = Mempool(config: config.mempool, height: snapshot.block.height)
             core = ConsensusCore(config: config.core, validators: snapshot.validators,
                                  key: signingKey(for: snapshot.validators.epoch), safety: storedSafety,
                                  anchor: snapshot.epochAnchor)
@@ -181,15 +183,20 @@ public struct ConsensusReplica: Sendable {
     public var nextDeadlineMs: UInt64 { min(core.nextDeadlineMs, deferredProposal?.atMs ?? .max) }
 
     /// A transaction from a client (or gossiped by a peer): checked once, admitted, and
-    /// gossiped to the validators when it came from a client.
+    /// gossiped to the validators when it came from a client. The cheap refusals (duplicate,
+    /// state, room in the mempool) come before the signature check, so an overloaded node does
+    /// not spend its CPU verifying transactions it then turns away.
     public mutating func submit(_ transaction: Transaction, gossip: Bool, nowMs: UInt64) -> (Admission, [Effect]) {
         if mempool.contains(transaction.hash) { return (.duplicate, []) }
-        guard checkSignature(transaction) else { return (.refused("bad transaction signature"), []) }
         let next: UInt64
         switch app.checkTx(transaction) {
         case let .reject(reason): return (.refused(reason), [])
         case let .accept(nextNonce): next = nextNonce
         }
+        if let refusal = mempool.refusal(of: transaction, nextNonce: next) {
+            return (.refused("mempool: \(refusal.rawValue)"), [])
+        }
+        guard checkSignature(transaction) else { return (.refused("bad transaction signature"), []) }
         switch mempool.add(transaction, nextNonce: next) {
         case .added:
             // A leader holding back an empty proposal now has something to propose.
@@ -406,7 +413,7 @@ public struct ConsensusReplica: Sendable {
         roots[block.height] = execution.stateRoot
         if block.height > UInt64(config.rootHistory) { roots[block.height - UInt64(config.rootHistory)] = nil }
         let app = self.app
-        mempool.removeCommitted(block.transactions) { app.nextNonce(of: $0) }
+        mempool.removeCommitted(block.transactions, height: block.height) { app.nextNonce(of: $0) }
         self.app.commit(height: block.height)
         let committing = core.validators
         var out: [Effect] = [.committed(block, execution)]
@@ -498,7 +505,7 @@ public struct ConsensusReplica: Sendable {
                              key: signingKey(for: snapshot.validators.epoch), safety: safety, anchor: snapshot.epochAnchor)
         core.restore(committedTail: [snapshot.block], branch: [], highQC: nil)
         // Pending transactions may be stale against the new state: clients resubmit.
-        mempool = Mempool(config: config.mempool)
+        mempool = Mempool(config: config.mempool, height: snapshot.block.height)
         deferredProposal = nil
         lastEpochChange = nil
         return lift(core.start(nowMs: nowMs), nowMs: nowMs) + replayHeldMessages(nowMs: nowMs)

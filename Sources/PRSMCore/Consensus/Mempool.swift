@@ -9,7 +9,11 @@ import PRSMWire
 /// per-sender arrays sorted by nonce and from a monotonic arrival counter.
 ///
 /// Bounded: at most `maxTransactions` entries and `maxBytes` bytes, and a sender's table exists
-/// only while it holds a pending transaction.
+/// only while it holds a pending transaction. Transactions waiting behind a nonce gap (a lower
+/// nonce of their sender is missing) cannot be proposed until it arrives, so they get a smaller
+/// share (`maxGapped`) and a time limit (`gapTimeoutBlocks`): otherwise, once an overloaded pool
+/// refuses one nonce, every later one of that sender would hold space forever and shut out
+/// transactions that can run.
 public struct Mempool: Sendable {
     public struct Config: Sendable, Equatable {
         public var maxTransactions = 20_000
@@ -20,6 +24,11 @@ public struct Mempool: Sendable {
         /// A nonce more than this above the sender's next nonce is refused: it could not be
         /// proposed for a long time and would only hold space.
         public var maxNonceAhead: UInt64 = 1_000
+        /// Pending transactions behind a nonce gap, in all (a share of `maxTransactions`).
+        public var maxGapped = 5_000
+        /// A transaction still behind a gap this many committed blocks after it arrived is dropped
+        /// (its sender must send the missing nonce and then resubmit it).
+        public var gapTimeoutBlocks: UInt64 = 256
         public init() {}
     }
 
@@ -34,6 +43,8 @@ public struct Mempool: Sendable {
         case nonceTooFar = "nonce-too-far"
         /// Another transaction already holds this sender and nonce (the first one is kept).
         case nonceTaken = "nonce-taken"
+        /// The nonce leaves a gap and the pool already holds `maxGapped` such transactions.
+        case gappedFull = "gapped-full"
     }
 
     public enum Admission: Sendable, Equatable {
@@ -42,10 +53,12 @@ public struct Mempool: Sendable {
         case refused(Refusal)
     }
 
-    /// One pending transaction and when it arrived (for fair, reproducible sender order).
+    /// One pending transaction and when it arrived: the arrival number gives a fair, reproducible
+    /// sender order, the committed height a gapped transaction's age.
     struct Pending: Sendable {
         let tx: Transaction
         let arrival: UInt64
+        let height: UInt64
     }
 
     /// One sender's state: its next nonce in committed state, and its pending transactions sorted
@@ -53,6 +66,25 @@ public struct Mempool: Sendable {
     struct SenderQueue: Sendable {
         var nextNonce: UInt64
         var pending: [Pending] = []
+        /// Pending transactions behind a gap when `store` last counted (for the pool's total).
+        var gapped = 0
+
+        /// How many pending transactions run without a gap from `nextNonce`: a binary search, as
+        /// `nonce - index` never decreases along the sorted, distinct nonces.
+        func runLength() -> Int {
+            var low = 0
+            var high = pending.count
+            while low < high {
+                let mid = (low + high) / 2
+                if pending[mid].tx.nonce - UInt64(mid) == nextNonce { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+
+        /// Whether `tx`, inserted at `index`, would wait behind a gap.
+        func leavesGap(_ tx: Transaction, at index: Int) -> Bool {
+            index > runLength() || tx.nonce - UInt64(index) != nextNonce
+        }
 
         /// Where a transaction with `nonce` is or would be inserted (binary search).
         func index(of nonce: UInt64) -> Int {
@@ -72,9 +104,17 @@ public struct Mempool: Sendable {
     private var senderOf: [Digest32: PublicKey] = [:]
     private var nextArrival: UInt64 = 0
     public private(set) var byteCount = 0
+    /// Pending transactions behind a nonce gap, and the senders holding them.
+    public private(set) var gappedCount = 0
+    private var gappedSenders = Set<PublicKey>()
+    /// The last committed height reported by `removeCommitted` (ages gapped transactions).
+    public private(set) var height: UInt64 = 0
 
-    public init(config: Config = Config()) {
+    /// `height`: the committed height the pool starts at (a node that starts from a snapshot
+    /// starts above 0), so transactions admitted before the next commit get their true age.
+    public init(config: Config = Config(), height: UInt64 = 0) {
         self.config = config
+        self.height = height
     }
 
     public var count: Int { senderOf.count }
@@ -97,25 +137,52 @@ public struct Mempool: Sendable {
     /// that sender's transactions it made stale.
     public mutating func add(_ tx: Transaction, nextNonce: UInt64) -> Admission {
         if senderOf[tx.hash] != nil { return .duplicate }
-        var queue = senders[tx.sender] ?? SenderQueue(nextNonce: nextNonce)
+        // Taken out of the table while it changes, so its array is not shared and an insert does
+        // not copy every pending entry (`store` puts it back).
+        var queue = senders.removeValue(forKey: tx.sender) ?? SenderQueue(nextNonce: nextNonce)
         if nextNonce > queue.nextNonce {
             queue.nextNonce = nextNonce
             evictStale(from: &queue)
         }
         defer { store(queue, for: tx.sender) }
-
-        if tx.nonce < queue.nextNonce { return .refused(.staleNonce) }
-        if tx.nonce - queue.nextNonce > config.maxNonceAhead { return .refused(.nonceTooFar) }
-        let index = queue.index(of: tx.nonce)
-        if index < queue.pending.count, queue.pending[index].tx.nonce == tx.nonce { return .refused(.nonceTaken) }
-        if queue.pending.count >= config.maxPerSender { return .refused(.senderFull) }
-        if count >= config.maxTransactions || byteCount + tx.encodedSize > config.maxBytes { return .refused(.full) }
-
-        queue.pending.insert(Pending(tx: tx, arrival: nextArrival), at: index)
+        if let refusal = refusal(of: tx, in: queue, count: count, bytes: byteCount) { return .refused(refusal) }
+        queue.pending.insert(Pending(tx: tx, arrival: nextArrival, height: height), at: queue.index(of: tx.nonce))
         nextArrival &+= 1
         senderOf[tx.hash] = tx.sender
         byteCount += tx.encodedSize
         return .added
+    }
+
+    /// Why `add` would refuse `tx` now, worked out without changing the pool, so a caller can
+    /// refuse before paying for a signature check. (Not a duplicate check: see `contains`.)
+    public func refusal(of tx: Transaction, nextNonce: UInt64) -> Refusal? {
+        guard var queue = senders[tx.sender] else {
+            return refusal(of: tx, in: SenderQueue(nextNonce: nextNonce), count: count, bytes: byteCount)
+        }
+        var count = count
+        var bytes = byteCount
+        if nextNonce > queue.nextNonce {
+            // As `add` would: the transactions the new next nonce makes stale leave first.
+            queue.nextNonce = nextNonce
+            let cut = queue.index(of: nextNonce)
+            count -= cut
+            bytes -= queue.pending[..<cut].reduce(0) { $0 + $1.tx.encodedSize }
+            queue.pending.removeFirst(cut)
+        }
+        return refusal(of: tx, in: queue, count: count, bytes: bytes)
+    }
+
+    /// The admission rules for `tx` joining `queue` (its stale entries already gone) in a pool
+    /// holding `count` transactions of `bytes` bytes.
+    private func refusal(of tx: Transaction, in queue: SenderQueue, count: Int, bytes: Int) -> Refusal? {
+        if tx.nonce < queue.nextNonce { return .staleNonce }
+        if tx.nonce - queue.nextNonce > config.maxNonceAhead { return .nonceTooFar }
+        let index = queue.index(of: tx.nonce)
+        if index < queue.pending.count, queue.pending[index].tx.nonce == tx.nonce { return .nonceTaken }
+        if queue.pending.count >= config.maxPerSender { return .senderFull }
+        if count >= config.maxTransactions || bytes + tx.encodedSize > config.maxBytes { return .full }
+        if gappedCount >= config.maxGapped, queue.leavesGap(tx, at: index) { return .gappedFull }
+        return nil
     }
 
     // MARK: Proposing
@@ -182,17 +249,20 @@ public struct Mempool: Sendable {
 
     // MARK: Commit
 
-    /// After a block commits: removes its transactions, raises each affected sender's next nonce to
-    /// `nextNonce(sender)` (committed state), and evicts that sender's transactions now below it,
-    /// including rivals of committed ones that held the same nonce.
-    public mutating func removeCommitted(_ txs: [Transaction], nextNonce: (PublicKey) -> UInt64) {
+    /// After block `height` commits: removes its transactions, raises each affected sender's next
+    /// nonce to `nextNonce(sender)` (committed state), and evicts that sender's transactions now
+    /// below it, including rivals of committed ones that held the same nonce. Then drops the
+    /// transactions that waited behind a gap for `gapTimeoutBlocks`.
+    public mutating func removeCommitted(_ txs: [Transaction], height: UInt64, nextNonce: (PublicKey) -> UInt64) {
+        self.height = max(self.height, height)
+        defer { expireGapped() }
         var affected: [PublicKey] = []
         var seen = Set<PublicKey>()
         for tx in txs where seen.insert(tx.sender).inserted {
             affected.append(tx.sender)
         }
         for sender in affected {
-            guard var queue = senders[sender] else { continue }
+            guard var queue = senders.removeValue(forKey: sender) else { continue }
             queue.nextNonce = max(queue.nextNonce, nextNonce(sender))
             evictStale(from: &queue)
             store(queue, for: sender)
@@ -200,16 +270,32 @@ public struct Mempool: Sendable {
         // Committed transactions above the new next nonce (possible only if the application
         // disagrees with their nonces) are removed by hash as well.
         for tx in txs {
-            guard let sender = senderOf[tx.hash], var queue = senders[sender] else { continue }
+            guard let sender = senderOf[tx.hash], var queue = senders.removeValue(forKey: sender) else { continue }
             let index = queue.index(of: tx.nonce)
-            guard index < queue.pending.count, queue.pending[index].tx.hash == tx.hash else { continue }
-            queue.pending.remove(at: index)
-            forget(tx)
+            if index < queue.pending.count, queue.pending[index].tx.hash == tx.hash {
+                queue.pending.remove(at: index)
+                forget(tx)
+            }
             store(queue, for: sender)
         }
     }
 
     // MARK: Bookkeeping
+
+    /// Drops gapped transactions older than `gapTimeoutBlocks`. (Set order does not matter: each
+    /// sender's entries are dropped independently.)
+    private mutating func expireGapped() {
+        guard height >= config.gapTimeoutBlocks else { return }
+        let cutoff = height - config.gapTimeoutBlocks
+        for sender in gappedSenders {
+            guard var queue = senders[sender] else { continue }
+            let run = queue.runLength()
+            guard queue.pending[run...].contains(where: { $0.height <= cutoff }) else { continue }
+            for entry in queue.pending[run...] where entry.height <= cutoff { forget(entry.tx) }
+            queue.pending = Array(queue.pending[..<run]) + queue.pending[run...].filter { $0.height > cutoff }
+            store(queue, for: sender)
+        }
+    }
 
     /// Drops pending transactions below the queue's next nonce (a prefix, as they are sorted).
     private mutating func evictStale(from queue: inout SenderQueue) {
@@ -226,8 +312,14 @@ public struct Mempool: Sendable {
         byteCount -= tx.encodedSize
     }
 
-    /// Writes back a sender's table, or drops it when nothing is pending (keeps memory bounded).
+    /// Writes back a sender's table, or drops it when nothing is pending (keeps memory bounded),
+    /// and recounts its gapped transactions (`queue.gapped` still holds the last count).
     private mutating func store(_ queue: SenderQueue, for sender: PublicKey) {
+        var queue = queue
+        let before = queue.gapped
+        queue.gapped = queue.pending.count - queue.runLength()
+        gappedCount += queue.gapped - before
+        if queue.gapped > 0 { gappedSenders.insert(sender) } else { gappedSenders.remove(sender) }
         senders[sender] = queue.pending.isEmpty ? nil : queue
     }
 }
