@@ -45,7 +45,7 @@ public struct ReceivePipeline: Sendable {
     /// messages the node could only ignore. It must not change state: the sender is unproven.
     public mutating func receive(_ bytes: ByteBuffer, from source: PeerAddress, nowMs: UInt64,
                                  maxSize: Int? = nil,
-                                 worthVerifying: ((PublicKey, Message) -> Bool)? = nil) -> Outcome {
+                                 worthVerifying: (PublicKey, Message) -> Bool = { _, _ in true }) -> Outcome {
         let size = bytes.readableBytes
         if size > (maxSize ?? config.maxSize) { return .dropped(.tooLarge) }
         if size < Envelope.overhead { return .dropped(.tooShort) }
@@ -68,18 +68,16 @@ public struct ReceivePipeline: Sendable {
         case .clockSkew: return .dropped(.clockSkew)
         case .tableFull: return .dropped(.replayTableFull)
         }
-        var decoded: Result<Message, WireError>?
-        if let worthVerifying {
-            let attempt = Self.decode(envelope)
-            if case let .success(message) = attempt, !worthVerifying(envelope.sender, message) {
-                return .dropped(.unwanted)
-            }
-            decoded = attempt
+        // Decoded once, before the signature check, so `worthVerifying` can judge the message; a
+        // payload that does not decode is still checked, then rejected as malformed.
+        let decoded = Self.decode(envelope)
+        if case let .success(message) = decoded, !worthVerifying(envelope.sender, message) {
+            return .dropped(.unwanted)
         }
         guard envelope.hasValidSignature(in: bytes) else { return .dropped(.badSignature) }
         replay.record(sender: envelope.sender, sequence: envelope.sequence,
                       timestamp: envelope.timestamp, nowMs: nowMs)
-        switch decoded ?? Self.decode(envelope) {
+        switch decoded {
         case let .success(message): return .accepted(Inbound(envelope: envelope, message: message, source: source))
         case .failure(.unknownKind): return .rejected(.unknownKind, sender: envelope.sender)
         case .failure: return .rejected(.malformedPayload, sender: envelope.sender)

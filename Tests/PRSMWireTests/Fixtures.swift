@@ -126,12 +126,12 @@ final class Receiver {
     init(config: ReceivePipeline.Config) { pipeline = ReceivePipeline(config: config) }
 
     func receive(_ bytes: ByteBuffer, from source: PeerAddress = Fixture.source, nowMs: UInt64 = Fixture.t0,
-                 worthVerifying: ((PublicKey, Message) -> Bool)? = nil) -> ReceivePipeline.Outcome {
+                 worthVerifying: (PublicKey, Message) -> Bool = { _, _ in true }) -> ReceivePipeline.Outcome {
         pipeline.receive(bytes, from: source, nowMs: nowMs, worthVerifying: worthVerifying)
     }
 
     func verdict(_ bytes: ByteBuffer, from source: PeerAddress = Fixture.source, nowMs: UInt64 = Fixture.t0,
-                 worthVerifying: ((PublicKey, Message) -> Bool)? = nil) -> Verdict {
+                 worthVerifying: (PublicKey, Message) -> Bool = { _, _ in true }) -> Verdict {
         Verdict(receive(bytes, from: source, nowMs: nowMs, worthVerifying: worthVerifying))
     }
 

@@ -2,9 +2,10 @@ import DequeModule
 
 /// One validator's (or observer's) whole consensus state as a pure value: the 2-chain core, the
 /// mempool and the application behind the contract. It admits transactions (`checkTx` and the
-/// mempool's limits, then the signature, once), fills proposals from the mempool, refuses proposals carrying malformed or
-/// badly signed transactions or a state root that contradicts ours, and executes committed
-/// blocks in order. The node's actor feeds it and carries out its effects.
+/// mempool's limits, then the signature, once), fills proposals from the mempool, refuses
+/// proposals carrying malformed or badly signed transactions or a state root that contradicts
+/// ours, and executes committed blocks in order. The node's actor feeds it and carries out its
+/// effects.
 public struct ConsensusReplica: Sendable {
     public struct Config: Sendable {
         public var core = ConsensusCore.Config()

@@ -81,6 +81,14 @@ public struct Mempool: Sendable {
             return low
         }
 
+        /// Removes and returns the pending transactions below `nextNonce` (a prefix: they are sorted).
+        mutating func dropStale() -> ArraySlice<Pending> {
+            let cut = index(of: nextNonce)
+            guard cut > 0 else { return [] }
+            defer { pending.removeFirst(cut) }
+            return pending[..<cut]
+        }
+
         /// Whether `tx`, inserted at `index`, would wait behind a gap.
         func leavesGap(_ tx: Transaction, at index: Int) -> Bool {
             index > runLength() || tx.nonce - UInt64(index) != nextNonce
@@ -159,17 +167,14 @@ public struct Mempool: Sendable {
         guard var queue = senders[tx.sender] else {
             return refusal(of: tx, in: SenderQueue(nextNonce: nextNonce), count: count, bytes: byteCount)
         }
-        var count = count
-        var bytes = byteCount
+        var stale: ArraySlice<Pending> = []
         if nextNonce > queue.nextNonce {
             // As `add` would: the transactions the new next nonce makes stale leave first.
             queue.nextNonce = nextNonce
-            let cut = queue.index(of: nextNonce)
-            count -= cut
-            bytes -= queue.pending[..<cut].reduce(0) { $0 + $1.tx.encodedSize }
-            queue.pending.removeFirst(cut)
+            stale = queue.dropStale()
         }
-        return refusal(of: tx, in: queue, count: count, bytes: bytes)
+        return refusal(of: tx, in: queue, count: count - stale.count,
+                       bytes: byteCount - stale.reduce(0) { $0 + $1.tx.encodedSize })
     }
 
     /// The admission rules for `tx` joining `queue` (its stale entries already gone) in a pool
@@ -297,14 +302,9 @@ public struct Mempool: Sendable {
         }
     }
 
-    /// Drops pending transactions below the queue's next nonce (a prefix, as they are sorted).
+    /// Drops pending transactions below the queue's next nonce.
     private mutating func evictStale(from queue: inout SenderQueue) {
-        let cut = queue.index(of: queue.nextNonce)
-        guard cut > 0 else { return }
-        for entry in queue.pending[..<cut] {
-            forget(entry.tx)
-        }
-        queue.pending.removeFirst(cut)
+        for entry in queue.dropStale() { forget(entry.tx) }
     }
 
     private mutating func forget(_ tx: Transaction) {
