@@ -24,6 +24,7 @@ extension Node {
             return .refused("this node does not run consensus")
         }
         applyConsensus(effects)
+        rescheduleTick()  // the first transaction of a gossip batch sets its 5 ms flush
         return admission
     }
 

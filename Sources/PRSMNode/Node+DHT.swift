@@ -37,6 +37,7 @@ extension Node {
         return await withCheckedContinuation { continuation in
             pendingOperations[id] = continuation
             applyDHT(start(id, clock.nowMs))
+            rescheduleTick()
         }
     }
 

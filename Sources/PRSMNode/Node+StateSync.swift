@@ -219,6 +219,9 @@ extension Node {
         // It becomes our own: a restart starts from it.
         if let store { saveSnapshot(snapshot, to: store) }
         applyConsensus(effects)
+        // An observer asks for the blocks above the snapshot at once: the peers keep only a
+        // window of them, and waiting out the follow interval can find them pruned.
+        nextFollowMs = clock.nowMs
     }
 
     // MARK: store keys

@@ -87,6 +87,10 @@ public actor Node {
     nonisolated let streamStarts: AsyncStream<PeerAddress>
     let streamStartsSink: AsyncStream<PeerAddress>.Continuation
     private var counters = DropCounters()
+    /// When the sleeping tick loop wakes (nil while it runs), and how a nudge ends its sleep.
+    var tickWakeMs: UInt64?
+    var tickWaiter: CheckedContinuation<Void, Never>?
+    var tickRung = false
     private var sequence = SequenceCounter()
     /// Sequences below this were reserved in the store before use, so a restart (even with the
     /// clock stepped back) never reissues one.
@@ -189,10 +193,8 @@ public actor Node {
 
     private func tickLoop() async {
         while !Task.isCancelled {
-            // Wake at the next tick, or earlier when a DHT request or a consensus view times out.
-            let deadline = min(dht.nextDeadlineMs ?? .max, consensusDeadlineMs ?? .max)
-            let wake = min(clock.nowMs + options.tickMs, deadline == .max ? .max : max(deadline, clock.nowMs + 1))
-            do { try await clock.sleep(untilMs: wake) } catch { return }
+            await sleepForTick(untilMs: nextWakeMs())
+            if Task.isCancelled { return }
             applyDHT(dht.tick(nowMs: clock.nowMs))
             tickConsensus(nowMs: clock.nowMs)
             apply(peers.expire(nowMs: clock.nowMs))
@@ -201,19 +203,38 @@ public actor Node {
         }
     }
 
+    /// The next tick: at most `tickMs` away, earlier when a DHT request, a consensus view, a
+    /// gossip flush, a delayed send or a sync request falls due.
+    private func nextWakeMs() -> UInt64 {
+        let now = clock.nowMs
+        let deadline = min(dht.nextDeadlineMs ?? .max, consensusDeadlineMs ?? .max)
+        return min(now + options.tickMs, deadline == .max ? .max : max(deadline, now + 1))
+    }
+
+    /// Called when an actor turn from outside (a datagram, a frame, a client call) ends: if it
+    /// moved a deadline before the sleeping tick loop's wake, the loop wakes now rather than
+    /// honouring the deadline up to `tickMs` late.
+    func rescheduleTick() {
+        guard let wake = tickWakeMs, nextWakeMs() < wake else { return }
+        ringTick()
+    }
+
     /// Admits a batch of datagrams in arrival order (one actor hop for the whole batch).
     public func receive(_ batch: [InboundDatagram]) {
-        for datagram in batch { receive(datagram) }
+        for datagram in batch { admit(datagram.bytes, from: datagram.source, viaStream: false) }
+        rescheduleTick()
     }
 
     /// Admits one datagram and applies what it causes. Synchronous by design.
     public func receive(_ datagram: InboundDatagram) {
         admit(datagram.bytes, from: datagram.source, viaStream: false)
+        rescheduleTick()
     }
 
     /// Admits one envelope that arrived as a stream frame: only consensus messages travel so.
     func receiveFrame(_ bytes: ByteBuffer, from source: PeerAddress) {
         admit(bytes, from: source, viaStream: true)
+        rescheduleTick()
     }
 
     private func admit(_ bytes: ByteBuffer, from source: PeerAddress, viaStream: Bool) {

@@ -169,7 +169,7 @@ public struct DHTCore: Sendable {
 
     /// Earliest time something times out, so the shell can wake then.
     public var nextDeadlineMs: UInt64? {
-        var deadline = outstanding.values.map { $0.sentMs + config.requestTimeoutMs }.min()
+        var deadline = outstanding.values.lazy.map { $0.sentMs + config.requestTimeoutMs }.min()
         for running in lookups.values {
             if let next = running.lookup.nextDeadlineMs { deadline = min(deadline ?? next, next) }
         }

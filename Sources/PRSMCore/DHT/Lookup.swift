@@ -134,7 +134,7 @@ public struct Lookup: Sendable {
 
     /// Earliest instant a request in flight times out (for the shell's timer), nil when none.
     public var nextDeadlineMs: UInt64? {
-        candidates.compactMap {
+        candidates.lazy.compactMap {
             if case let .inFlight(sentMs, _) = $0.state { return sentMs + config.requestTimeoutMs }
             return nil
         }.min()

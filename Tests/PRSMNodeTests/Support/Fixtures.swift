@@ -18,12 +18,13 @@ struct NodeHarness {
     /// Harness nodes do not join the DHT unless a test asks: their event streams then carry only
     /// what the test caused.
     init(identity: SigningKey = .generate(), metrics: any MetricsFactory = NOOPMetricsHandler.instance,
-         joinDHT: Bool = false) {
+         joinDHT: Bool = false, configure: (inout Node.Options) -> Void = { _ in }) {
         self.identity = identity
         transport = TestTransport()
         clock = ManualClock()
         var options = Node.Options(identity: identity, genesis: Devnet.genesis)
         options.joinDHT = joinDHT
+        configure(&options)
         node = Node(options: options, transport: transport,
                     clock: clock, random: SystemRandomNumberGenerator(),
                     metrics: NodeMetrics(factory: metrics), logger: quietLogger,
