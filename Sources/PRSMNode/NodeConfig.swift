@@ -31,9 +31,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var maxViewTimeoutMs: UInt64 = 30_000
     /// The chain kept on disk (`BlockRetention`).
     public var retention = BlockRetention()
-    /// Heights between certified state checkpoints (a network parameter: the same on every
-    /// validator), and whether this node starts from a peer's snapshot when far behind.
-    public var checkpointInterval = ConsensusReplica.Config().checkpointInterval
+    /// Whether this node starts from a peer's snapshot when far behind (the checkpoint interval
+    /// is the genesis's).
     public var stateSync = true
 
     public init() {}
@@ -97,11 +96,10 @@ public struct NodeConfig: Sendable, Equatable {
         # keep_blocks = 100000
         # snapshot_interval = 1000
         # max_block_store_mb = 1024
-        # Validators sign a checkpoint of the state every checkpoint_interval heights; it must be
-        # the same on every validator of the network (0: none). With state_sync, a node more than
-        # that far behind (or stuck because peers pruned the blocks it needs) starts from the
-        # newest certified snapshot a validator offers, after checking its certificates.
-        # checkpoint_interval = 1000
+        # Validators sign a checkpoint of the state every checkpoint_interval heights, a network
+        # parameter set in genesis.json. With state_sync, a node more than that far behind (or
+        # stuck because peers pruned the blocks it needs) starts from the newest certified
+        # snapshot a validator offers, after checking its certificates.
         # state_sync = true
 
         """
@@ -215,8 +213,9 @@ public struct NodeConfig: Sendable, Equatable {
                                          or: config.retention.maxStoredBytes >> 20, section: "consensus")
             guard megabytes <= 1 << 24 else { throw .badConfig(path, "consensus.max_block_store_mb must be ≤ 16777216 (16 TiB)") }
             config.retention.maxStoredBytes = megabytes << 20
-            config.checkpointInterval = try unsigned(consensus.checkpoint_interval, "checkpoint_interval",
-                                                     or: config.checkpointInterval, section: "consensus")
+            if consensus.checkpoint_interval != nil {
+                throw .badConfig(path, "consensus.checkpoint_interval is a network parameter now: it is set in genesis.json (parameters.checkpoint_interval), the same for every node")
+            }
             config.stateSync = consensus.state_sync ?? config.stateSync
         }
         try config.validate(path: path)
@@ -300,7 +299,6 @@ public struct NodeConfig: Sendable, Equatable {
         // blocks is told so (and fetches a snapshot) rather than served from memory.
         options.replica.core.retainedBlocks = Int(min(UInt64(options.replica.core.retainedBlocks),
                                                       max(retention.keepBlocks, ConsensusOptions.minRetainedBlocks)))
-        options.replica.checkpointInterval = checkpointInterval
         options.stateSync = stateSync
         return options
     }

@@ -6,7 +6,7 @@ import NIOCore
 /// can never talk by accident.
 public struct Genesis: Hashable, Sendable {
     public static let magic: [UInt8] = Array("PRSMGEN".utf8)
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
     public static let maxEntries = 100_000
 
     public struct Account: Hashable, Sendable {
@@ -33,6 +33,11 @@ public struct Genesis: Hashable, Sendable {
         public var epochLength: UInt64 = 1_000
         public var maxBlockBytes: UInt32 = 1_048_576
         public var minValidatorStake: UInt64 = 1_000 * 100_000_000
+        /// Validators certify a state checkpoint every this many heights (and at each epoch's
+        /// end); 0: only at epoch ends. Every validator must use the same value, so it is part
+        /// of the network's identity rather than a node's configuration.
+        public var checkpointInterval: UInt64 = 1_000
+        public static let maxCheckpointInterval: UInt64 = 1_000_000_000
         public init() {}
     }
 
@@ -72,6 +77,9 @@ public struct Genesis: Hashable, Sendable {
             throw .invalidGenesis("more than \(ConsensusLimits.maxValidators) validators (one validator set's limit)")
         }
         guard validators.allSatisfy({ $0.power > 0 }) else { throw .invalidGenesis("validator power must be > 0") }
+        guard parameters.checkpointInterval <= Parameters.maxCheckpointInterval else {
+            throw .invalidGenesis("checkpoint interval above \(Parameters.maxCheckpointInterval)")
+        }
         var supply: UInt64 = 0
         var power: UInt64 = 0
         for account in accounts {
@@ -96,6 +104,7 @@ public struct Genesis: Hashable, Sendable {
         writer.u64(parameters.epochLength)
         writer.u32(parameters.maxBlockBytes)
         writer.u64(parameters.minValidatorStake)
+        writer.u64(parameters.checkpointInterval)
         writer.array(accounts) { w, account in
             w.fixed(account.publicKey.bytes)
             w.u64(account.balance)
@@ -119,6 +128,7 @@ public struct Genesis: Hashable, Sendable {
         parameters.epochLength = try reader.u64("epoch length")
         parameters.maxBlockBytes = try reader.u32("max block bytes")
         parameters.minValidatorStake = try reader.u64("min validator stake")
+        parameters.checkpointInterval = try reader.u64("checkpoint interval")
         let accounts = try reader.array("accounts", limit: maxEntries) { (r: inout WireReader) throws(WireError) in
             Account(publicKey: try PublicKey.decode(from: &r, "account key"), balance: try r.u64("balance"))
         }

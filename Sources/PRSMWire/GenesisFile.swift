@@ -16,6 +16,8 @@ extension Genesis {
         var epoch_length: UInt64
         var max_block_bytes: UInt32
         var min_validator_stake: UInt64
+        /// Absent in a file: the default (1,000).
+        var checkpoint_interval: UInt64?
     }
 
     struct EntryForm: Codable {
@@ -29,7 +31,8 @@ extension Genesis {
             name: name, time_ms: timeMs,
             parameters: ParametersForm(
                 block_interval_ms: parameters.blockIntervalMs, epoch_length: parameters.epochLength,
-                max_block_bytes: parameters.maxBlockBytes, min_validator_stake: parameters.minValidatorStake),
+                max_block_bytes: parameters.maxBlockBytes, min_validator_stake: parameters.minValidatorStake,
+                checkpoint_interval: parameters.checkpointInterval),
             accounts: accounts.map { EntryForm(public_key: $0.publicKey.hex, balance: $0.balance, power: nil) },
             validators: validators.map { EntryForm(public_key: $0.publicKey.hex, balance: nil, power: $0.power) })
         let encoder = JSONEncoder()
@@ -47,6 +50,7 @@ extension Genesis {
         parameters.epochLength = form.parameters.epoch_length
         parameters.maxBlockBytes = form.parameters.max_block_bytes
         parameters.minValidatorStake = form.parameters.min_validator_stake
+        if let interval = form.parameters.checkpoint_interval { parameters.checkpointInterval = interval }
         func key(_ hex: String, _ what: String) throws(WireError) -> PublicKey {
             do { return try PublicKey(hex: hex) } catch { throw .invalidGenesis("\(what) key \(hex.prefix(16)): \(error)") }
         }

@@ -27,13 +27,19 @@ struct ConsensusConfigTests {
         }
     }
 
-    @Test func checkpointsAndStateSyncAreSettings() throws {
+    @Test func stateSyncIsASettingTheCheckpointIntervalIsNot() throws {
         let defaults = try #require(try NodeConfig.parse("[consensus]", path: "c.toml")
             .consensusOptions(identity: .generate(), genesis: Devnet.genesis))
-        #expect(defaults.replica.checkpointInterval == 1_000 && defaults.stateSync)
-        let options = try #require(try NodeConfig.parse("[consensus]\ncheckpoint_interval = 250\nstate_sync = false", path: "c.toml")
+        #expect(defaults.stateSync)
+        let options = try #require(try NodeConfig.parse("[consensus]\nstate_sync = false", path: "c.toml")
             .consensusOptions(identity: .generate(), genesis: Devnet.genesis))
-        #expect(options.replica.checkpointInterval == 250 && !options.stateSync)
+        #expect(!options.stateSync)
+        // Validators that disagreed on it would never certify a checkpoint: genesis.json sets it.
+        #expect {
+            _ = try NodeConfig.parse("[consensus]\ncheckpoint_interval = 250", path: "config.toml")
+        } throws: { error in
+            "\(error)".contains("genesis.json") && "\(error)".contains("checkpoint_interval")
+        }
     }
 
     @Test func withoutTheSectionThereIsNoEngine() throws {

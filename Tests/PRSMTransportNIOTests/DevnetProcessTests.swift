@@ -72,10 +72,19 @@ struct DevnetProcessTests {
     @Test func aLateObserverStartsFromACertifiedSnapshot() throws {
         let base = NodeProcess.temporaryDirectory()
         let observer = "\(base)/observer"
-        let tuning = "checkpoint_interval = 20\nkeep_blocks = 20\nsnapshot_interval = 20\n"
+        let tuning = "keep_blocks = 20\nsnapshot_interval = 20\n"
         let dirs = try Self.initDevnet(in: base, config: tuning)
         let initialized = try NodeProcess.run(["init", "--data-dir", observer])
         #expect(initialized.status == 0, "\(initialized.stderr)")
+        // A devnet variant whose genesis certifies a checkpoint every 20 heights (a network
+        // parameter), as an operator's own testnet would ship it in every genesis.json.
+        var parameters = Devnet.genesis.parameters
+        parameters.checkpointInterval = 20
+        let genesis = try Genesis(name: "devnet", timeMs: Devnet.genesis.timeMs, parameters: parameters,
+                                  accounts: Devnet.genesis.accounts, validators: Devnet.genesis.validators)
+        for dir in dirs + [observer] {
+            try genesis.jsonData().write(to: URL(fileURLWithPath: dir + "/genesis.json"))
+        }
         let peers = (0..<4).map { "\"\(Devnet.validatorKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
         try Self.append("\n[consensus]\nvalidator = false\npeers = [\(peers.joined(separator: ", "))]\n" + tuning,
                         toConfigOf: observer)

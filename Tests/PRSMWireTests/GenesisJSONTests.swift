@@ -20,6 +20,21 @@ struct GenesisJSONTests {
         #expect(accounts?.first?["public_key"] as? String == Devnet.genesis.accounts[0].publicKey.hex)
     }
 
+    @Test func theCheckpointIntervalIsAParameterWithADefault() throws {
+        let custom = try GenesisTests.custom()
+        let object = try JSONSerialization.jsonObject(with: custom.jsonData()) as? [String: Any]
+        #expect(((object?["parameters"] as? [String: Any])?["checkpoint_interval"] as? NSNumber)?.uint64Value == 40)
+        // A file written before the parameter existed gets the default, 1,000.
+        let without = #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"\#(Devnet.genesis.validators[0].publicKey.hex)","power":1}]}"#
+        #expect(try Genesis.fromJSON(Data(without.utf8)).parameters.checkpointInterval == 1_000)
+        // Two networks that differ only in it are different networks.
+        var parameters = custom.parameters
+        parameters.checkpointInterval = 41
+        let other = try Genesis(name: custom.name, timeMs: custom.timeMs, parameters: parameters,
+                                accounts: custom.accounts, validators: custom.validators)
+        #expect(other.networkID != custom.networkID)
+    }
+
     @Test(arguments: [
         "", "{", "[]", "{\"name\": \"devnet\"}",
         // valid shape, but a key that is not 32 bytes of hex

@@ -10,6 +10,7 @@ struct GenesisTests {
         parameters.epochLength = 77
         parameters.maxBlockBytes = 65_536
         parameters.minValidatorStake = 5
+        parameters.checkpointInterval = 40
         return try Genesis(
             name: "test-net-2", timeMs: 12_345, parameters: parameters,
             accounts: keys.reversed().map { Genesis.Account(publicKey: $0, balance: 1_000) },
@@ -20,13 +21,14 @@ struct GenesisTests {
     static func encodeUnchecked(accounts: [PublicKey], validator: PublicKey) -> [UInt8] {
         var writer = WireWriter()
         writer.fixed(Array("PRSMGEN".utf8))
-        writer.u8(1)
+        writer.u8(Genesis.formatVersion)
         writer.string("x")
         writer.u64(0)
         writer.u32(1_000)
         writer.u64(1_000)
         writer.u32(1_048_576)
         writer.u64(100_000_000_000)
+        writer.u64(1_000)
         writer.array(accounts) { w, key in w.fixed(key.bytes); w.u64(1) }
         writer.array([validator]) { w, key in w.fixed(key.bytes); w.u64(1) }
         return writer.bytesWritten
@@ -59,17 +61,18 @@ struct GenesisTests {
 
     @Test func fieldsAreWrittenInTheDocumentedOrder() {
         let bytes = Devnet.genesis.encode()
-        #expect(bytes.count == 7 + 1 + 2 + 6 + 8 + 4 + 8 + 4 + 8 + 4 + 4 * 40 + 4 + 4 * 40)
+        #expect(bytes.count == 7 + 1 + 2 + 6 + 8 + 4 + 8 + 4 + 8 + 8 + 4 + 4 * 40 + 4 + 4 * 40)
         #expect(Array(bytes[0..<7]) == Array("PRSMGEN".utf8))
-        #expect(bytes[7] == 1)
+        #expect(bytes[7] == 2)
         #expect(Array(bytes[8..<16]) == [0, 6] + Array("devnet".utf8))
         #expect(Array(bytes[16..<24]) == [0x00, 0x00, 0x01, 0x9b, 0x76, 0xda, 0xa8, 0x00])  // 1767225600000
         #expect(Array(bytes[24..<28]) == [0, 0, 0x03, 0xe8])  // block interval 1000 ms
         #expect(Array(bytes[28..<36]) == [0, 0, 0, 0, 0, 0, 0x03, 0xe8])  // epoch length 1000
         #expect(Array(bytes[36..<40]) == [0, 0x10, 0, 0])  // max block bytes 1 MiB
         #expect(Array(bytes[40..<48]) == [0, 0, 0, 0x17, 0x48, 0x76, 0xe8, 0])  // 1000 FTNS
-        #expect(Array(bytes[48..<52]) == [0, 0, 0, 4])
-        #expect(Array(bytes[212..<216]) == [0, 0, 0, 4])
+        #expect(Array(bytes[48..<56]) == [0, 0, 0, 0, 0, 0, 0x03, 0xe8])  // checkpoint interval 1000
+        #expect(Array(bytes[56..<60]) == [0, 0, 0, 4])
+        #expect(Array(bytes[220..<224]) == [0, 0, 0, 4])
     }
 
     @Test func devnetValidatorsComeFromThePublicSeeds() {
@@ -97,10 +100,10 @@ struct GenesisTests {
 
     @Test func decodeRefusesUnsortedValidators() throws {
         var bytes = Devnet.genesis.encode()
-        // Swap the first two validator entries (40 bytes each, after the validator count at 212).
-        let first = Array(bytes[216..<256])
-        bytes.replaceSubrange(216..<256, with: bytes[256..<296])
-        bytes.replaceSubrange(256..<296, with: first)
+        // Swap the first two validator entries (40 bytes each, after the validator count at 220).
+        let first = Array(bytes[224..<264])
+        bytes.replaceSubrange(224..<264, with: bytes[264..<304])
+        bytes.replaceSubrange(264..<304, with: first)
         #expect(throws: WireError.nonCanonical("validators not strictly sorted by key")) { try Genesis.decode(bytes) }
     }
 
@@ -110,9 +113,12 @@ struct GenesisTests {
         var magic = bytes
         magic[0] = UInt8(ascii: "X")
         #expect(throws: WireError.invalidGenesis("bad magic")) { try Genesis.decode(magic) }
-        var version = bytes
-        version[7] = 2
-        #expect(throws: WireError.invalidGenesis("unknown version")) { try Genesis.decode(version) }
+        // Version 1 had no checkpoint interval: such a file is refused, not misread.
+        for unknown: UInt8 in [1, 3] {
+            var version = bytes
+            version[7] = unknown
+            #expect(throws: WireError.invalidGenesis("unknown version")) { try Genesis.decode(version) }
+        }
         for length in stride(from: 0, to: bytes.count, by: 7) {
             #expect(throws: WireError.self) { try Genesis.decode(Array(bytes[..<length])) }
         }
@@ -140,6 +146,11 @@ struct GenesisTests {
         #expect(throws: WireError.self) {
             try Genesis(name: "n", timeMs: 0, accounts: [.init(publicKey: key, balance: .max), .init(publicKey: Self.keys[1], balance: 1)],
                         validators: [validator])
+        }
+        var parameters = Genesis.Parameters()
+        parameters.checkpointInterval = Genesis.Parameters.maxCheckpointInterval + 1
+        #expect(throws: WireError.invalidGenesis("checkpoint interval above 1000000000")) {
+            try Genesis(name: "n", timeMs: 0, parameters: parameters, accounts: [], validators: [validator])
         }
     }
 }

@@ -133,14 +133,15 @@ def main():
     genesis, network = vectors["devnet-genesis"], vectors["devnet-network-id"]
     check(blake2b_256(genesis) == network, "network id is BLAKE2b-256 of the genesis bytes")
     check(hashlib.blake2b(genesis).digest()[:32] != network, "network id must not be truncated BLAKE2b-512")
-    check(genesis.startswith(b"PRSMGEN\x01\x00\x06devnet"), "genesis starts with magic, version and name")
+    check(genesis.startswith(b"PRSMGEN\x02\x00\x06devnet"), "genesis starts with magic, version and name")
     validators = sorted(public_from_seed(blake2b_256(f"prsm-devnet-validator-{n}".encode())) for n in range(4))
     for n in range(4):
         documented = vectors.get(f"devnet-validator-{n}-public")
         check(documented == public_from_seed(blake2b_256(f"prsm-devnet-validator-{n}".encode())),
               f"devnet validator {n} public key")
-    expected = b"PRSMGEN" + bytes([1]) + struct.pack(">H", 6) + b"devnet"
-    expected += struct.pack(">QIQIQ", PING_TIME, 1000, 1000, 1048576, 1000 * 10**8)
+    expected = b"PRSMGEN" + bytes([2]) + struct.pack(">H", 6) + b"devnet"
+    # time, block interval, epoch length, max block bytes, min validator stake, checkpoint interval
+    expected += struct.pack(">QIQIQQ", PING_TIME, 1000, 1000, 1048576, 1000 * 10**8, 1000)
     expected += struct.pack(">I", 4) + b"".join(key + struct.pack(">Q", 10**14) for key in validators)
     expected += struct.pack(">I", 4) + b"".join(key + struct.pack(">Q", 100) for key in validators)
     check(genesis == expected, "devnet genesis matches the field-by-field definition")

@@ -31,7 +31,6 @@ extension Simulation {
         options.replica.core.voteBroadcastLimit = workload.voteBroadcastLimit
         options.replica.maxBlockTransactions = workload.maxBlockTransactions
         options.replica.core.retainedBlocks = workload.retainedBlocks
-        options.replica.checkpointInterval = workload.checkpointInterval
         options.retention = workload.retention
         options.fault = sim.spec.behaviour?.consensusFault
         return options

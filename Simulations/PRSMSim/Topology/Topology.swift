@@ -34,8 +34,10 @@ public struct Topology: Sendable {
     public func genesis() -> Genesis {
         let validators = nodes.filter { $0.roles.contains(.validator) }
         let chosen = validators.isEmpty ? Array(Self.uniqueKeys(nodes).prefix(ConsensusLimits.maxValidators)) : validators
+        var parameters = Genesis.Parameters()
+        if let consensus { parameters.checkpointInterval = consensus.checkpointInterval }
         return try! Genesis(
-            name: genesisName, timeMs: Devnet.timeMs,
+            name: genesisName, timeMs: Devnet.timeMs, parameters: parameters,
             accounts: Self.uniqueKeys(nodes).map { .init(publicKey: $0.key.publicKey, balance: 1_000 * 100_000_000) },
             validators: Self.uniqueKeys(chosen).map { .init(publicKey: $0.key.publicKey, power: max(1, $0.stake)) })
     }
