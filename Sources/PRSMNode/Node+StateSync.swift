@@ -83,9 +83,12 @@ extension Node {
             countDrop(.consensusRefused)
             return
         }
+        // A requester further behind gets the first maxEpochLinks links; it walks them and asks
+        // again from the epoch they lead to.
         var links: [SnapshotChunk.EpochLink] = []
-        for epoch in request.epoch..<served.certificate.checkpoint.epoch {
-            guard links.count < ConsensusLimits.maxEpochLinks, let bytes = try? store.get(.consensus, Self.epochLinkKey(epoch)),
+        let lastEpoch = min(served.certificate.checkpoint.epoch, request.epoch + UInt64(ConsensusLimits.maxEpochLinks))
+        for epoch in request.epoch..<lastEpoch {
+            guard let bytes = try? store.get(.consensus, Self.epochLinkKey(epoch)),
                   let link = try? Self.decodeLink(bytes) else {
                 logger.notice("cannot prove the epoch changes a snapshot request needs", metadata: ["from_epoch": "\(request.epoch)"])
                 countDrop(.consensusRefused)
@@ -163,8 +166,16 @@ extension Node {
 
     private func askForChunk(_ chunk: UInt32, of height: UInt64, from peer: PublicKey) {
         guard let replica = consensus else { return }
-        let request = SnapshotRequest(epoch: replica.epoch, knownHeight: replica.core.committed.height, height: height, chunk: chunk)
+        let request = SnapshotRequest(epoch: trustedSet(replica).epoch, knownHeight: replica.core.committed.height,
+                                      height: height, chunk: chunk)
         sendRequest(.snapshotRequest(request), to: peer)
+    }
+
+    /// The validators a snapshot's certificates are checked against: our own epoch's, or the
+    /// later set earlier pages of epoch links proved.
+    private func trustedSet(_ replica: ConsensusReplica) -> ValidatorSet {
+        if let linked = stateSync.linkedSet, linked.epoch > replica.core.validators.epoch { return linked }
+        return replica.core.validators
     }
 
     /// A chunk: the first starts a download once its certificates check out; the last
@@ -178,7 +189,22 @@ extension Node {
                 stateSync.download = download
             } else {
                 guard let asked = stateSync.askedMs, nowMs <= asked + StateSyncState.stallMs else { return }
-                let download = try SnapshotDownload(first: chunk, from: sender, trusted: replica.core.validators,
+                let trusted = trustedSet(replica)
+                if chunk.index == 0, !chunk.links.isEmpty,
+                   chunk.certificate.checkpoint.epoch > trusted.epoch + UInt64(chunk.links.count) {
+                    // One page of epoch links: walk it, then ask the same peer for the next page.
+                    let (set, checked) = try SnapshotDownload.follow(chunk.links, from: trusted)
+                    for _ in 0..<checked { options.cpu?(.verify) }
+                    stateSync.linkedSet = set
+                    stateSync.askedMs = nowMs
+                    stateSync.nextRequestMs = nowMs + StateSyncState.chunkRetryMs
+                    logger.notice("epoch changes proven up to a later epoch; asking for the rest", metadata: [
+                        "epoch": "\(set.epoch)", "snapshot_epoch": "\(chunk.certificate.checkpoint.epoch)", "peer": "\(sender)",
+                    ])
+                    askForChunk(0, of: 0, from: sender)
+                    return
+                }
+                let download = try SnapshotDownload(first: chunk, from: sender, trusted: trusted,
                                                     knownHeight: replica.core.committed.height)
                 for _ in 0..<download.signaturesChecked { options.cpu?(.verify) }
                 stateSync.download = download
@@ -212,6 +238,7 @@ extension Node {
             return
         }
         stateSync.adopted += 1
+        stateSync.linkedSet = nil
         logger.notice("state synced from a peer's snapshot", metadata: [
             "height": "\(snapshot.height)", "epoch": "\(snapshot.validators.epoch)", "peer": "\(peer)",
         ])

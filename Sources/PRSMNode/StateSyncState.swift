@@ -11,6 +11,10 @@ struct StateSyncState: Sendable {
     /// Checkpoints stored but not certified yet: height → chunk count (the newest few).
     var taken: [UInt64: UInt32] = [:]
     var download: SnapshotDownload?
+    /// The newest validator set proven by epoch links so far, when it is past our own epoch: a
+    /// node more than `ConsensusLimits.maxEpochLinks` epochs behind gets the links in pages and
+    /// asks for the next page from here. Nil once it is no further than the replica's.
+    var linkedSet: ValidatorSet?
     /// When the download last moved; a peer silent for `stallMs` is given up.
     var downloadProgressMs: UInt64 = 0
     var nextRequestMs: UInt64 = 0

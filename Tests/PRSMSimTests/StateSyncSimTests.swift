@@ -80,6 +80,30 @@ struct StateSyncSimTests {
         #expect(try #require(v4.max()) >= top - 10, "v4 reached \(v4.max() ?? 0), v1 \(top)")
     }
 
+    @Test("a validator back after more epoch changes than one answer proves walks them page by page",
+          .timeLimit(.minutes(3)))
+    func crossesMoreEpochsThanOneAnswerHolds() async throws {
+        let changes = ConsensusLimits.maxEpochLinks + 4
+        var topology = Self.topology(checkpointInterval: 20, restartMs: 18_000, durationMs: 30_000)
+        // The governor names the same three validators again and again: every naming is an
+        // epoch change, and v4 (down throughout) is no longer in the set.
+        topology.consensus?.reconfigurations = (0..<changes).map {
+            .init(atMs: 2_000 + UInt64($0) * 600, validators: ["v1", "v2", "v3"])
+        }
+        let result = try await simulate(topology, seed: 1, keepTrace: true)
+        #expect(result.passed, "\(result.report)")
+        let lines = result.traceLines
+        let epochs = lines.compactMap { line -> Int? in
+            guard let range = line.range(of: " v1 epoch ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        try #require((epochs.max() ?? 0) > ConsensusLimits.maxEpochLinks, "the chain went through \(epochs.max() ?? 0) epochs")
+        let synced = try #require(lines.first { $0.contains(" v4 state synced to h=") })
+        #expect(synced.hasSuffix("in epoch \(epochs.max() ?? 0)"), "\(synced)")
+        let height = try #require(Self.syncedHeights(of: "v4", lines).first)
+        #expect(EpochSimTests.committedHeights(of: "v4", lines).contains(height + 1))
+    }
+
     @Test("a validator that serves a corrupted snapshot is refused, and the snapshot comes from another",
           .timeLimit(.minutes(2)))
     func aCorruptedSnapshotIsRefused() async throws {

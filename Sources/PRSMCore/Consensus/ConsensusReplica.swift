@@ -232,6 +232,11 @@ public struct ConsensusReplica: Sendable {
             if timeout.epoch < epoch, epoch - timeout.epoch == 1, let change = lastEpochChange, let proof = change.proof {
                 return [.respond(.blockResponse(BlockResponse(blocks: [change.lastBlock], epochProof: proof)))]
             }
+            // Two or more epochs behind, no proof we hold can be checked by the validators it
+            // knows: tell it our height (as a pruned answer), which sends it to state sync.
+            if timeout.epoch + 1 < epoch {
+                return [.respond(.blockResponse(BlockResponse(prunedAtHeight: core.committed.height)))]
+            }
             guard let sender else { return [.ignored("timeout from a non-validator")] }
             return lift(core.receive(.timeout(timeout), from: sender, nowMs: nowMs), nowMs: nowMs)
         case let .blockRequest(request):

@@ -21,18 +21,7 @@ public struct SnapshotDownload: Sendable {
                 knownHeight: UInt64) throws(StateSyncRefusal) {
         guard chunk.index == 0 else { throw .outOfOrder }
         guard chunk.certificate.checkpoint.height > knownHeight else { throw .notAhead }
-        var set = trusted
-        var checked = 0
-        for link in chunk.links {
-            checked += link.certificate.votes.count
-            guard link.certificate.checkpoint.epoch == set.epoch, link.certificate.isValid(for: set) else {
-                throw .badCertificate("epoch \(set.epoch)'s last checkpoint")
-            }
-            guard link.next.epoch == set.epoch + 1, link.next.digest == link.certificate.checkpoint.validatorsHash else {
-                throw .badCertificate("validators of epoch \(set.epoch + 1)")
-            }
-            set = link.next
-        }
+        var (set, checked) = try Self.follow(chunk.links, from: trusted)
         checked += chunk.certificate.votes.count
         guard chunk.certificate.isValid(for: set) else { throw .badCertificate("snapshot at \(chunk.certificate.checkpoint.height)") }
         // The certified size fixes the chunk count (and so what may be buffered).
@@ -43,6 +32,27 @@ public struct SnapshotDownload: Sendable {
         count = chunk.count
         signaturesChecked = checked
         try add(chunk)
+    }
+
+    /// The validator set `links` lead to from `trusted`: each link must be the certified end of
+    /// the epoch of the set before it, naming the next set by hash. Also returns the signatures
+    /// checked (for the CPU model). A node more than `ConsensusLimits.maxEpochLinks` epochs
+    /// behind is sent that many links at a time and walks them with this before it asks again.
+    public static func follow(_ links: [SnapshotChunk.EpochLink],
+                              from trusted: ValidatorSet) throws(StateSyncRefusal) -> (ValidatorSet, Int) {
+        var set = trusted
+        var checked = 0
+        for link in links {
+            checked += link.certificate.votes.count
+            guard link.certificate.checkpoint.epoch == set.epoch, link.certificate.isValid(for: set) else {
+                throw .badCertificate("epoch \(set.epoch)'s last checkpoint")
+            }
+            guard link.next.epoch == set.epoch + 1, link.next.digest == link.certificate.checkpoint.validatorsHash else {
+                throw .badCertificate("validators of epoch \(set.epoch + 1)")
+            }
+            set = link.next
+        }
+        return (set, checked)
     }
 
     /// The next chunk, from the same peer and for the same certificate. A chunk already taken
