@@ -137,6 +137,19 @@ import Testing
         }
     }
 
+    @Test func aPageOfLinksLeadsOnlyFromTheSetItStartsAt() throws {
+        let boundary = Checkpoint(epoch: 0, height: 1, blockHash: Block.genesisHash, snapshotHash: .zero, snapshotSize: 0,
+                                  validatorsHash: Self.next.digest)
+        let link = SnapshotChunk.EpochLink(certificate: Self.certify(boundary, by: [0, 1, 3], keys: Self.genesis.keys), next: Self.next)
+        let (reached, checked) = try SnapshotDownload.follow([link], from: Self.genesis.set)
+        #expect(reached == Self.next && checked == 3)
+        #expect(try SnapshotDownload.follow([], from: Self.genesis.set).0 == Self.genesis.set)
+        // A page for another epoch than the one the node has reached proves nothing to it.
+        #expect(throws: StateSyncRefusal.badCertificate("epoch 1's last checkpoint")) {
+            try SnapshotDownload.follow([link], from: Self.next)
+        }
+    }
+
     @Test func votesCertifyOnlyTheCheckpointWeComputedOurselves() {
         let (set, keys) = Self.genesis
         let (snapshot, bytes) = Self.snapshotBytes(validators: set)
