@@ -3,8 +3,11 @@
 /// more than f of the voting power claimed it, so at least one honest validator is there: one
 /// Byzantine validator, or anyone who is not a validator, cannot make it think it is far behind
 /// and send it fetching snapshots. Bounded: one entry per validator of the set it is given.
-public struct ChainHeightClaims: Sendable, Equatable {
+public struct ChainHeightClaims: Sendable {
     private var claims: [PublicKey: UInt64] = [:]
+    /// The last answer of `credibleHeight` and the set it was for: the node asks on every turn
+    /// (when it plans its next wake), while claims change only with proposals and sync answers.
+    private var answered: (validators: ValidatorSet, height: UInt64)?
 
     public init() {}
 
@@ -15,18 +18,27 @@ public struct ChainHeightClaims: Sendable, Equatable {
             // The set changed since: claims of former validators go.
             claims = claims.filter { validators.index(of: $0.key) != nil }
         }
-        claims[key] = max(claims[key] ?? 0, height)
+        let claimed = max(claims[key] ?? 0, height)
+        guard claims[key] != claimed else { return }
+        claims[key] = claimed
+        answered = nil
     }
 
     /// The highest height that validators with more than f of the power have each claimed (0
     /// when they have not).
-    public func credibleHeight(validators: ValidatorSet) -> UInt64 {
+    public mutating func credibleHeight(validators: ValidatorSet) -> UInt64 {
+        if let answered, answered.validators == validators { return answered.height }
         let claimed = validators.keys.indices.compactMap { index in claims[validators.keys[index]].map { (height: $0, index: index) } }
         var power: UInt64 = 0
+        var height: UInt64 = 0
         for claim in claimed.sorted(by: { ($0.height, $1.index) > ($1.height, $0.index) }) {
             power += validators.powers[claim.index]
-            if power > validators.faultTolerance { return claim.height }
+            if power > validators.faultTolerance {
+                height = claim.height
+                break
+            }
         }
-        return 0
+        answered = (validators, height)
+        return height
     }
 }
