@@ -126,7 +126,7 @@ extension Node {
     /// ahead; once we have been behind without moving for `stuckMs`; never if we are level.
     func snapshotDueMs(nowMs: UInt64) -> UInt64? {
         guard let options = options.consensus, options.stateSync, let replica = consensus,
-              replica.config.checkpointInterval > 0 else { return nil }
+              replica.checkpointInterval > 0 else { return nil }
         let height = replica.core.committed.height
         if height != stateSync.watchedHeight {
             stateSync.watchedHeight = height
@@ -135,7 +135,7 @@ extension Node {
         // Proposals run a block or two above the committed height: that is not being behind.
         let chainHeight = stateSync.claims.credibleHeight(validators: replica.core.validators)
         guard chainHeight > height + 3 else { return nil }
-        let due = chainHeight > height + replica.config.checkpointInterval
+        let due = chainHeight > height + replica.checkpointInterval
             ? nowMs : stateSync.watchedSinceMs + StateSyncState.stuckMs
         return max(due, stateSync.nextRequestMs)
     }

@@ -146,10 +146,9 @@ public actor Node {
         (streamStarts, streamStartsSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         if let consensusOptions = options.consensus {
             let validators = ValidatorSet(epoch: 0, validators: options.genesis.validators)
-            var config = consensusOptions.replica
-            config.checkpointInterval = options.genesis.parameters.checkpointInterval  // the network's, not the node's
             var replica = ConsensusReplica(
-                config: config, networkID: options.genesis.networkID, validators: validators,
+                config: consensusOptions.replica, networkID: options.genesis.networkID,
+                checkpointInterval: options.genesis.parameters.checkpointInterval, validators: validators,
                 key: consensusOptions.validatorKey, app: consensusOptions.makeApplication(),
                 safety: store.map(Self.loadSafety) ?? .init())
             if let store {

@@ -19,7 +19,7 @@ public struct ConsensusWorkload: Sendable, Equatable {
     /// many validators, else only to the next leader (5).
     public var voteBroadcastLimit = ConsensusCore.Config().voteBroadcastLimit
     /// Heights between signed state checkpoints, which lagging nodes sync from (0: none).
-    public var checkpointInterval = ConsensusReplica.Config().checkpointInterval
+    public var checkpointInterval = Genesis.Parameters().checkpointInterval
     /// The deliberately unsafe 1-chain commit rule (the Twins test expects agreement to fail).
     public var unsafeOneChainCommit = false
     /// Blocks each node keeps in memory below its committed one (older ones are served from its

@@ -21,10 +21,6 @@ public struct ConsensusReplica: Sendable {
         /// until a transaction arrives) before proposing an empty block, so an idle network does
         /// not spin. Kept below half the base view timeout so the view does not time out.
         public var emptyBlockDelayMs: UInt64 = 400
-        /// Every this many heights (and at each epoch's last block) validators sign a checkpoint
-        /// of the state, which nodes that are far behind can then start from. A network-wide
-        /// parameter: validators with different values never certify. 0 turns it off.
-        public var checkpointInterval: UInt64 = 1_000
         public init() {}
     }
 
@@ -70,6 +66,9 @@ public struct ConsensusReplica: Sendable {
 
     public let config: Config
     public let networkID: Digest32
+    /// Every this many heights (and at each epoch's last block) validators sign a checkpoint of
+    /// the state, which nodes that are far behind can then start from (0: only at epoch ends).
+    public let checkpointInterval: UInt64
     public private(set) var core: ConsensusCore
     public private(set) var mempool: Mempool
     public private(set) var app: any ConsensusApplication
@@ -94,10 +93,13 @@ public struct ConsensusReplica: Sendable {
     private var checkpoints = CheckpointCollector()
     private var checkpointSignaturesMade: UInt64 = 0
 
-    public init(config: Config = Config(), networkID: Digest32, validators: ValidatorSet, key: SigningKey?,
-                app: any ConsensusApplication, safety: ConsensusCore.SafetyState = .init()) {
+    /// `networkID` and `checkpointInterval` are the genesis's: every validator must share them.
+    public init(config: Config = Config(), networkID: Digest32,
+                checkpointInterval: UInt64 = Genesis.Parameters().checkpointInterval, validators: ValidatorSet,
+                key: SigningKey?, app: any ConsensusApplication, safety: ConsensusCore.SafetyState = .init()) {
         self.config = config
         self.networkID = networkID
+        self.checkpointInterval = checkpointInterval
         core = ConsensusCore(config: config.core, validators: validators,
                              key: validators.epoch < safety.epoch ? nil : key, safety: safety)
         mempool = Mempool(config: config.mempool)
@@ -426,7 +428,7 @@ public struct ConsensusReplica: Sendable {
         if let next = execution.nextValidators { out += beginEpoch(after: block, validators: next, nowMs: nowMs) }
         let endedEpoch = epoch != committing.epoch
         // Not while replaying stored blocks after a restart: those checkpoints were taken then.
-        if nowMs != nil, config.checkpointInterval > 0, endedEpoch || block.height % config.checkpointInterval == 0 {
+        if nowMs != nil, checkpointInterval > 0, endedEpoch || block.height % checkpointInterval == 0 {
             out += checkpoint(block, signedBy: committing, endedEpoch: endedEpoch)
         }
         return out
