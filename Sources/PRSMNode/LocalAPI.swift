@@ -55,10 +55,9 @@ public enum LocalAPI {
             var status = HTTPResponse.Status.accepted
             switch admission {
             case .accepted, .duplicate: break
-            case let .refused(reason):
-                answer = TransactionResponse(hash: transaction.hash.hex, accepted: false, error: reason)
-                status = reason.hasPrefix("mempool: full") || reason.contains("does not run consensus")
-                    ? .serviceUnavailable : .unprocessableContent
+            case let .refused(refusal):
+                answer = TransactionResponse(hash: transaction.hash.hex, accepted: false, error: refusal.description)
+                status = refusal.reason == .poolFull || refusal.reason == .notRunning ? .serviceUnavailable : .unprocessableContent
             }
             var response = try JSONEncoder().encode(answer, from: request, context: context)
             response.status = status

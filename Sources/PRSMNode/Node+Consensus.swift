@@ -21,7 +21,7 @@ extension Node {
     /// A client's transaction (local API or tests): admitted to the mempool and gossiped.
     public func submit(_ transaction: Transaction) -> ConsensusReplica.Admission {
         guard let (admission, effects) = withReplica({ $0.submit(transaction, gossip: true, nowMs: clock.nowMs) }) else {
-            return .refused("this node does not run consensus")
+            return .refused(TransactionRefusal(hash: transaction.hash, reason: .notRunning))
         }
         applyConsensus(effects)
         rescheduleTick()  // the first transaction of a gossip batch sets its 5 ms flush
@@ -47,13 +47,21 @@ extension Node {
     }
 
     func receiveConsensus(_ message: ConsensusMessage, from inbound: Inbound, nowMs: UInt64) {
+        replyRoute = route(forAnswerTo: message, from: inbound)
+        defer { replyRoute = nil }
         guard consensus != nil else {
+            // A client that sent its transactions here learns to send them elsewhere.
+            if case let .submission(batch) = message {
+                reply(.transactionReport(TransactionReport(admitted: 0, refused: batch.map {
+                    TransactionRefusal(hash: $0.hash, reason: .notRunning)
+                })))
+            }
             countDrop(.consensusRefused)
             return
         }
         noteChainHeight(of: message, from: inbound.sender)
         switch message {
-        case let .snapshotRequest(request): return serveSnapshot(request, to: inbound.source)
+        case let .snapshotRequest(request): return serveSnapshot(request)
         case let .snapshotChunk(chunk): return receiveSnapshotChunk(chunk, from: inbound.sender, nowMs: nowMs)
         default: break
         }
@@ -72,9 +80,36 @@ extension Node {
             }
             followedHeight = height
         }
-        respondingTo = inbound.source
         applyConsensus(effects)
-        respondingTo = nil
+    }
+
+    /// Where the answer to `message` goes. A client reads its submission's report on the stream
+    /// it sent it on. Anything else that came by stream is answered at the addresses the sender
+    /// is known by (the stream's source is its outgoing port, where nothing listens, and nodes
+    /// do not read their outgoing streams); by datagram, at the datagram's source.
+    func route(forAnswerTo message: ConsensusMessage, from inbound: Inbound) -> ReplyRoute {
+        guard streamReplies != nil else { return .address(inbound.source) }
+        if case .submission = message { return .sameStream }
+        return .knownAddresses(inbound.sender)
+    }
+
+    /// Answers the message being handled, by its route. A report that goes back as a datagram
+    /// loses its texts, so it is never larger than the submission it answers.
+    func reply(_ message: ConsensusMessage) {
+        switch replyRoute {
+        case nil: return
+        case .sameStream:
+            guard let bytes = seal(.consensus(message)) else { return }
+            options.observer?(.consensusSent(message))
+            streamReplies?.append(bytes)
+        case let .knownAddresses(key):
+            let targets = addresses(of: [key])
+            if targets.isEmpty { countDrop(.consensusRefused) } else { sealAndDeliver(message, to: targets) }
+        case let .address(source):
+            var message = message
+            if case let .transactionReport(report) = message { message = .transactionReport(report.withoutDetails) }
+            sealAndDeliver(message, to: [source])
+        }
     }
 
     func tickConsensus(nowMs: UInt64) {
@@ -136,7 +171,7 @@ extension Node {
             case let .respondFromStore(from, through):
                 respondFromStore(from: from, through: through)
             case let .respond(message):
-                if let requester = respondingTo { sealAndDeliver(message, to: [requester]) }
+                reply(message)
             case let .misbehaved(validator, reason):
                 options.observer?(.consensusMisbehaviour(validator: validator, reason: reason))
                 logger.notice("validator misbehaved", metadata: ["validator": "\(validator)", "reason": "\(reason)"])

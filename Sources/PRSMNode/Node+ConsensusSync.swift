@@ -29,7 +29,7 @@ extension Node {
     /// `ConsensusLimits.maxSyncBytes` (the requester asks again for the rest). An answer stops
     /// at the block that ended an epoch and carries that epoch's proof.
     func respondFromStore(from: UInt64, through: UInt64) {
-        guard let store, let requester = respondingTo else { return }
+        guard let store else { return }
         var blocks: [Block] = []
         var bytes = 0
         var proof: EpochProof?
@@ -53,13 +53,13 @@ extension Node {
         guard !blocks.isEmpty else {
             // Pruned: say how far the chain is, so the requester fetches a snapshot.
             if let lowest = storedChain.lowestHeight, from < lowest, let height = consensus?.core.committed.height {
-                sealAndDeliver(.blockResponse(BlockResponse(prunedAtHeight: height)), to: [requester])
+                reply(.blockResponse(BlockResponse(prunedAtHeight: height)))
             } else {
                 countDrop(.consensusRefused)
             }
             return
         }
-        sealAndDeliver(.blockResponse(BlockResponse(blocks: blocks, epochProof: proof)), to: [requester])
+        reply(.blockResponse(BlockResponse(blocks: blocks, epochProof: proof)))
     }
 
     /// A node that does not vote in this epoch (an observer, or a validator that was removed)

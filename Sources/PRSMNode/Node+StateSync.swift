@@ -76,7 +76,7 @@ extension Node {
 
     /// Answers with one chunk of the certified snapshot we serve, if it is above the requester's
     /// height, with the epoch links from the requester's epoch to the snapshot's.
-    func serveSnapshot(_ request: SnapshotRequest, to requester: PeerAddress) {
+    func serveSnapshot(_ request: SnapshotRequest) {
         guard let store, let served = stateSync.served, served.height > request.knownHeight,
               request.height == 0 || request.height == served.height, request.chunk < served.chunks,
               request.epoch <= served.certificate.checkpoint.epoch else {
@@ -103,7 +103,7 @@ extension Node {
         if options.consensus?.fault == .corruptSnapshot, !bytes.isEmpty { bytes[bytes.count / 2] ^= 0x01 }
         let chunk = SnapshotChunk(links: links, certificate: served.certificate, index: request.chunk,
                                   count: served.chunks, bytes: bytes)
-        sealAndDeliver(.snapshotChunk(chunk), to: [requester])
+        reply(.snapshotChunk(chunk))
     }
 
     // MARK: fetching

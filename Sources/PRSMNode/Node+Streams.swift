@@ -96,12 +96,16 @@ extension Node {
         await outboundEnded(address, gaveUp: failures >= 3)
     }
 
-    /// Reads every inbound stream's frames into the admission pipeline.
+    /// Reads every inbound stream's frames into the admission pipeline, and sends the answers
+    /// to each frame back on its stream before reading the next (a client that does not read
+    /// them stops being read: TCP's back-pressure bounds what waits for it).
     nonisolated func serveStreams(_ streams: any StreamTransport) async {
         await streams.serve { stream in
             let source = stream.remoteAddress
-            while let frame = try? await stream.receive() {
-                await self.receiveFrame(frame, from: source)
+            reading: while let frame = try? await stream.receive() {
+                for reply in await self.receiveFrame(frame, from: source) {
+                    do { try await stream.send(reply) } catch { break reading }
+                }
             }
         }
     }

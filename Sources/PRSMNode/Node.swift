@@ -77,8 +77,10 @@ public actor Node {
     var pendingGossip: [Transaction] = []
     var committedTransactions: UInt64 = 0
     var gossipDueMs: UInt64?
-    /// The source of the consensus message being handled (where a sync answer goes).
-    var respondingTo: PeerAddress?
+    /// Where the answer to the consensus message being handled goes.
+    var replyRoute: ReplyRoute?
+    /// While a stream frame is handled: the answers to send back on that stream.
+    var streamReplies: [ByteBuffer]?
     var syncRequestedMs: [PublicKey: UInt64] = [:]
     var syncRequestedTarget: [PublicKey: Digest32] = [:]
     var replayBacklog: [(bytes: ByteBuffer, message: ConsensusMessage)] = []
@@ -233,9 +235,13 @@ public actor Node {
     }
 
     /// Admits one envelope that arrived as a stream frame: only consensus messages travel so.
-    func receiveFrame(_ bytes: ByteBuffer, from source: PeerAddress) {
+    /// One frame of an inbound stream; returns the answers to send back on that stream.
+    func receiveFrame(_ bytes: ByteBuffer, from source: PeerAddress) -> [ByteBuffer] {
+        streamReplies = []
+        defer { streamReplies = nil }
         admit(bytes, from: source, viaStream: true)
         rescheduleTick()
+        return streamReplies ?? []
     }
 
     private func admit(_ bytes: ByteBuffer, from source: PeerAddress, viaStream: Bool) {

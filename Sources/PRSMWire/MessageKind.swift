@@ -26,4 +26,6 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case checkpointVote = 0x0207
     case snapshotRequest = 0x0208
     case snapshotChunk = 0x0209
+    case submission = 0x020A
+    case transactionReport = 0x020B
 }

@@ -5,16 +5,19 @@ import NIOPosix
 import PRSMNode
 @testable import PRSMTransportNIO
 
-/// A node on a real UDP socket, running until `stop()`.
+/// A node on a real UDP socket (and, with `streams`, a TCP listener on the same address),
+/// running until `stop()`.
 final class LiveNode: Sendable {
     let node: Node
     let transport: UDPTransport
+    let streams: TCPStreamTransport?
     let key: SigningKey
     private let runner: Task<Void, Never>
 
-    init(address: PeerAddress, key: SigningKey = .generate(), genesis: Genesis = Devnet.genesis,
+    init(address: PeerAddress, key: SigningKey = .generate(), genesis: Genesis = Devnet.genesis, streams: Bool = false,
          configure: (inout Node.Options) -> Void = { _ in }) async throws {
         transport = try await UDPTransport.bind(address)
+        self.streams = streams ? try await TCPStreamTransport.listen(transport.localAddress) : nil
         var options = Node.Options(identity: key, genesis: genesis)
         options.joinDHT = false
         configure(&options)
@@ -23,7 +26,7 @@ final class LiveNode: Sendable {
         self.key = key
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: NOOPMetricsHandler.instance), logger: logger,
-                        executor: transport.eventLoop.executor)
+                        executor: transport.eventLoop.executor, streams: self.streams)
         self.node = node
         runner = Task { await node.run() }
     }
@@ -46,6 +49,7 @@ final class LiveNode: Sendable {
 
     func stop() async {
         await transport.close()
+        await streams?.close()
         await runner.value
     }
 }

@@ -150,6 +150,8 @@ extension Simulation {
             return "snapshot-request h=\(request.height) chunk=\(request.chunk) above \(request.knownHeight)"
         case let .snapshotChunk(chunk):
             return "snapshot-chunk h=\(chunk.certificate.checkpoint.height) \(chunk.index + 1)/\(chunk.count) links=\(chunk.links.count)"
+        case let .submission(batch): return "submission \(batch.count)"
+        case let .transactionReport(report): return "transaction-report admitted=\(report.admitted) refused=\(report.refused.count)"
         }
     }
 }

@@ -61,7 +61,7 @@ public struct ConsensusReplica: Sendable {
     public enum Admission: Sendable, Equatable {
         case accepted
         case duplicate
-        case refused(String)
+        case refused(TransactionRefusal)
     }
 
     public let config: Config
@@ -193,21 +193,42 @@ public struct ConsensusReplica: Sendable {
         if mempool.contains(transaction.hash) { return (.duplicate, []) }
         let next: UInt64
         switch app.checkTx(transaction) {
-        case let .reject(reason): return (.refused(reason), [])
+        case let .reject(reason): return (.refused(TransactionRefusal(hash: transaction.hash, reason: .rejected, detail: reason)), [])
         case let .accept(nextNonce): next = nextNonce
         }
         if let refusal = mempool.refusal(of: transaction, nextNonce: next) {
-            return (.refused("mempool: \(refusal.rawValue)"), [])
+            return (.refused(TransactionRefusal(hash: transaction.hash, reason: refusal.reason)), [])
         }
-        guard checkSignature(transaction) else { return (.refused("bad transaction signature"), []) }
+        guard checkSignature(transaction) else {
+            return (.refused(TransactionRefusal(hash: transaction.hash, reason: .badSignature)), [])
+        }
         switch mempool.add(transaction, nextNonce: next) {
         case .added:
             // A leader holding back an empty proposal now has something to propose.
             let proposal = proposeDeferred(nowMs: nowMs, force: true)
             return (.accepted, (gossip ? [.gossip(transaction)] : []) + proposal)
         case .duplicate: return (.duplicate, [])
-        case let .refused(refusal): return (.refused("mempool: \(refusal.rawValue)"), [])
+        case let .refused(refusal): return (.refused(TransactionRefusal(hash: transaction.hash, reason: refusal.reason)), [])
         }
+    }
+
+    /// A client's submission: each transaction is admitted and passed on as if submitted here,
+    /// and the answer reports what was admitted and what was refused and why (so the client
+    /// can resubmit what met a full pool, and knows what it must fix).
+    mutating func receiveSubmission(_ transactions: [Transaction], nowMs: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        var admitted: UInt32 = 0
+        var refused: [TransactionRefusal] = []
+        for transaction in transactions {
+            let (admission, more) = submit(transaction, gossip: true, nowMs: nowMs)
+            effects += more
+            switch admission {
+            case .accepted, .duplicate: admitted += 1
+            case let .refused(refusal): refused.append(refusal)
+            }
+        }
+        effects.append(.respond(.transactionReport(TransactionReport(admitted: admitted, refused: refused))))
+        return effects
     }
 
     /// A consensus message from the node whose key is `senderKey`. From a node that is not a
@@ -218,9 +239,11 @@ public struct ConsensusReplica: Sendable {
         if let ahead = message.epoch, ahead > epoch { return heldForNextEpoch(message, ahead: ahead, from: senderKey) }
         switch message {
         case let .transactions(transactions):
-            // From a validator: already gossiped. From anyone else: a client's submission, which
-            // this validator passes on.
+            // From a validator: already gossiped. From anyone else (an observer passing on its
+            // clients' transactions): passed on.
             return transactions.flatMap { submit($0, gossip: sender == nil, nowMs: nowMs).1 }
+        case let .submission(transactions):
+            return receiveSubmission(transactions, nowMs: nowMs)
         case let .proposal(block):
             guard let sender else { return [.ignored("proposal from a non-validator")] }
             if let refusal = refusal(of: block, from: sender) { return [refusal] }
@@ -275,6 +298,9 @@ public struct ConsensusReplica: Sendable {
         case .snapshotRequest, .snapshotChunk:
             // State sync is the shell's: it holds the stored snapshots.
             return [.ignored("state sync message handed to the replica")]
+        case .transactionReport:
+            // Nodes send no submissions, so they expect no reports.
+            return [.ignored("transaction report")]
         }
     }
 

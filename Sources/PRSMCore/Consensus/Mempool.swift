@@ -45,6 +45,18 @@ public struct Mempool: Sendable {
         case nonceTaken = "nonce-taken"
         /// The nonce leaves a gap and the pool already holds `maxGapped` such transactions.
         case gappedFull = "gapped-full"
+
+        /// The reason a client is told (PROTOCOL.md: the transaction report).
+        public var reason: TransactionRefusal.Reason {
+            switch self {
+            case .full: return .poolFull
+            case .senderFull: return .senderFull
+            case .staleNonce: return .staleNonce
+            case .nonceTooFar: return .nonceTooFar
+            case .nonceTaken: return .nonceTaken
+            case .gappedFull: return .gappedFull
+            }
+        }
     }
 
     public enum Admission: Sendable, Equatable {

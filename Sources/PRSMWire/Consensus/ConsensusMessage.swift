@@ -15,6 +15,11 @@ public enum ConsensusMessage: Hashable, Sendable {
     case checkpointVote(CheckpointVote)
     case snapshotRequest(SnapshotRequest)
     case snapshotChunk(SnapshotChunk)
+    /// A client's own batch of transactions, sent to a node it chose: the node passes them on
+    /// like gossip and answers with a `transactionReport` (on the same stream, or by datagram).
+    case submission([Transaction])
+    /// The answer to a submission: what was admitted, and what was refused and why.
+    case transactionReport(TransactionReport)
 
     /// The epoch a proposal, vote or timeout belongs to (nil for the others).
     public var epoch: UInt64? {
@@ -22,7 +27,9 @@ public enum ConsensusMessage: Hashable, Sendable {
         case let .proposal(block): return block.epoch
         case let .vote(vote): return vote.epoch
         case let .timeout(timeout): return timeout.epoch
-        case .transactions, .blockRequest, .blockResponse, .checkpointVote, .snapshotRequest, .snapshotChunk: return nil
+        case .transactions, .blockRequest, .blockResponse, .checkpointVote, .snapshotRequest, .snapshotChunk, .submission,
+             .transactionReport:
+            return nil
         }
     }
 
@@ -37,6 +44,8 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .checkpointVote: return .checkpointVote
         case .snapshotRequest: return .snapshotRequest
         case .snapshotChunk: return .snapshotChunk
+        case .submission: return .submission
+        case .transactionReport: return .transactionReport
         }
     }
 
@@ -51,6 +60,8 @@ public enum ConsensusMessage: Hashable, Sendable {
         case let .checkpointVote(vote): vote.encode(into: &writer)
         case let .snapshotRequest(request): request.encode(into: &writer)
         case let .snapshotChunk(chunk): chunk.encode(into: &writer)
+        case let .submission(transactions): writer.array(transactions) { $1.encode(into: &$0) }
+        case let .transactionReport(report): report.encode(into: &writer)
         }
     }
 
@@ -68,6 +79,11 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .checkpointVote: return .checkpointVote(try CheckpointVote.decode(from: &reader))
         case .snapshotRequest: return .snapshotRequest(try SnapshotRequest.decode(from: &reader))
         case .snapshotChunk: return .snapshotChunk(try SnapshotChunk.decode(from: &reader))
+        case .submission:
+            return .submission(try reader.array("submitted transactions", limit: ConsensusLimits.maxGossipBatch) {
+                (r: inout WireReader) throws(WireError) in try Transaction.decode(from: &r)
+            })
+        case .transactionReport: return .transactionReport(try TransactionReport.decode(from: &reader))
         default: return nil
         }
     }
