@@ -7,9 +7,10 @@ import PRSMNode
 import PRSMTransportNIO
 
 /// `prsm-sim bench consensus-loopback`: the four devnet validators as real `prsm-node run`
-/// processes on loopback (votes over UDP, blocks over TCP), loaded by a client in this process
-/// that sends signed transactions in batches over TCP at a fixed rate, round-robin to the
-/// validators. Throughput is read from a validator's `/status` by the wall clock.
+/// processes on loopback (votes over UDP, blocks over TCP), loaded by clients in this process
+/// that submit signed transactions in batches over TCP at a fixed rate, round-robin to the
+/// validators, and resubmit what a full mempool refused. Throughput is read from a
+/// validator's `/status` by the wall clock.
 public struct ConsensusLoopbackBench: Sendable {
     public var nodeBinary: String
     public var txRate = 3_000
@@ -17,6 +18,10 @@ public struct ConsensusLoopbackBench: Sendable {
     public var clients = 256
     public var batch = 128
     public var payloadBytes = 32
+    /// A transaction refused for a reason that passes (a full mempool) is sent again this long after.
+    public var retryMs = 200
+    /// How long after the schedule's end resubmission and the drain may go on.
+    static let drainSeconds = 30.0
 
     public init(nodeBinary: String) { self.nodeBinary = nodeBinary }
 
@@ -61,37 +66,50 @@ public struct ConsensusLoopbackBench: Sendable {
         }
         let batches = stride(from: 0, to: total, by: batch).map { Array(transactions[$0..<min(total, $0 + batch)]) }
         let streams = try await TCPStreamTransport.listen(try PeerAddress(parsing: "127.0.20.1:0"))
-        let submitter = SigningKey.generate()
         let start = Date()
         let before = try await status(api)
-        // One sender per validator, each pacing its share of the batches.
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // One submitter per validator, each pacing its share of the batches. The committed count
+        // is read the moment the last schedule ends; resubmissions may go on after it.
+        let (schedulesEnded, scheduleEnded) = AsyncStream<Void>.makeStream()
+        var tally = LoopbackSubmitter.Tally()
+        var atEnd = before
+        var sendSeconds = 0.0
+        try await withThrowingTaskGroup(of: LoopbackSubmitter.Tally?.self) { group in
             for validator in 0..<Devnet.validatorCount {
-                let mine = batches.enumerated().filter { $0.offset % Devnet.validatorCount == validator }.map(\.element)
+                let submitter = LoopbackSubmitter(
+                    batches: batches.enumerated().filter { $0.offset % Devnet.validatorCount == validator }.map(\.element),
+                    start: start, gapSeconds: Double(batch * Devnet.validatorCount) / Double(txRate), retryMs: retryMs,
+                    giveUpAt: start.addingTimeInterval(Double(durationSeconds) + Self.drainSeconds))
                 let address = try PeerAddress(parsing: Devnet.validatorAddress(validator))
-                let gap = Double(batch * Devnet.validatorCount) / Double(txRate)
                 group.addTask {
-                    var sequence = SequenceCounter()
                     try await streams.withStream(to: address) { stream in
-                        for (index, transactions) in mine.enumerated() {
-                            let due = start.addingTimeInterval(Double(index) * gap)
-                            let wait = due.timeIntervalSinceNow
-                            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1_000))) }
-                            let now = UInt64(Date().timeIntervalSince1970 * 1_000)
-                            try await stream.send(Envelope.seal(.consensus(.transactions(transactions)),
-                                                                networkID: Devnet.genesis.networkID, key: submitter,
-                                                                sequence: sequence.next(nowMs: now), timestamp: now))
-                        }
+                        try await submitter.run(on: stream) { scheduleEnded.yield() }
                     }
                 }
             }
-            try await group.waitForAll()
+            group.addTask {
+                var left = Devnet.validatorCount
+                for await _ in schedulesEnded {
+                    left -= 1
+                    if left == 0 { break }
+                }
+                return nil
+            }
+            for try await result in group {
+                if let result {
+                    tally.resubmitted += result.resubmitted
+                    tally.refusedForNow += result.refusedForNow
+                    tally.refusedForGood += result.refusedForGood
+                    tally.givenUp += result.givenUp
+                } else {
+                    sendSeconds = Date().timeIntervalSince(start)
+                    atEnd = try await status(api)
+                }
+            }
         }
-        let sendSeconds = Date().timeIntervalSince(start)
-        let atEnd = try await status(api)
         // Then let the pipeline drain.
         var drained = atEnd
-        let drainDeadline = Date().addingTimeInterval(20)
+        let drainDeadline = start.addingTimeInterval(Double(durationSeconds) + Self.drainSeconds)
         while drained.transactions - before.transactions < total, Date() < drainDeadline {
             try await Task.sleep(for: .milliseconds(200))
             drained = try await status(api)
@@ -103,7 +121,7 @@ public struct ConsensusLoopbackBench: Sendable {
         return BenchReport(bench: "consensus-loopback", params: [
             "nodes": .int(Devnet.validatorCount), "tx_rate": .int(txRate), "duration_s": .int(durationSeconds),
             "clients": .int(clients), "batch": .int(batch), "payload_bytes": .int(payloadBytes),
-            "transport": .string("4 prsm-node processes on 127.0.1X.1; client batches over TCP, round-robin"),
+            "retry_ms": .int(retryMs), "transport": .string("4 prsm-node processes on 127.0.1X.1; client submissions over TCP, round-robin"),
         ], results: [
             "submitted": .int(total),
             "committed_in_window": .int(inWindow),
@@ -112,6 +130,8 @@ public struct ConsensusLoopbackBench: Sendable {
             "committed_tx_per_s_with_drain": .double(Double(committed) / drainSeconds),
             "blocks_per_s": .double(Double(drained.height - before.height) / drainSeconds),
             "send_seconds": .double(sendSeconds), "drain_seconds": .double(drainSeconds),
+            "resubmitted": .int(tally.resubmitted), "refused_for_now": .int(tally.refusedForNow),
+            "refused_for_good": .int(tally.refusedForGood), "given_up": .int(tally.givenUp),
         ])
     }
 
