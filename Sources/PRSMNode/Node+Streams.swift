@@ -29,7 +29,17 @@ extension Node {
     func nextFrame(for address: PeerAddress) async -> ByteBuffer? {
         guard !stoppingStreams, let queue = outbound[address] else { return nil }
         if let frame = queue.pop() { return frame }
-        return await withCheckedContinuation { queue.waiter = $0 }
+        // Checked again inside: the runtime may suspend between here and the body, and a frame
+        // or the shutdown that came meanwhile would otherwise find no waiter and be missed.
+        return await withCheckedContinuation { continuation in
+            if stoppingStreams {
+                continuation.resume(returning: nil)
+            } else if let frame = queue.pop() {
+                continuation.resume(returning: frame)
+            } else {
+                queue.waiter = continuation
+            }
+        }
     }
 
     /// A frame that failed to leave goes back to the front of its queue (the stream reopens).

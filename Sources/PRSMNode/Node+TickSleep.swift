@@ -27,7 +27,11 @@ extension Node {
 
     private func waitForRing() async {
         // A ring may come before this task first runs; it is remembered until the next sleep.
-        if tickRung { return }
-        await withCheckedContinuation { tickWaiter = $0 }
+        // Checked inside the body, not before the call: the runtime may suspend between the two
+        // (seen on real event loops), and a ring in that gap found no waiter and was lost, which
+        // left the loop asleep for good and the node unable to stop.
+        await withCheckedContinuation { continuation in
+            if tickRung { continuation.resume() } else { tickWaiter = continuation }
+        }
     }
 }
