@@ -63,7 +63,7 @@ extension Node {
         switch message {
         case let .snapshotRequest(request): return serveSnapshot(request)
         case let .snapshotChunk(chunk): return receiveSnapshotChunk(chunk, from: inbound.sender, nowMs: nowMs)
-        default: break
+        default: if deferLargeBatch(message, from: inbound.sender) { return }
         }
         guard let effects = withReplica({ $0.receive(message, from: inbound.sender, nowMs: nowMs) }) else {
             countDrop(.consensusRefused)

@@ -79,8 +79,10 @@ public actor Node {
     var gossipDueMs: UInt64?
     /// Where the answer to the consensus message being handled goes.
     var replyRoute: ReplyRoute?
-    /// While a stream frame is handled: the answers to send back on that stream.
+    /// While a stream frame is handled: the answers to send back on that stream, and a large
+    /// transaction batch it brought, to be checked in slices.
     var streamReplies: [ByteBuffer]?
+    var slicedBatch: SlicedBatch?
     var syncRequestedMs: [PublicKey: UInt64] = [:]
     var syncRequestedTarget: [PublicKey: Digest32] = [:]
     var replayBacklog: [(bytes: ByteBuffer, message: ConsensusMessage)] = []
@@ -234,14 +236,19 @@ public actor Node {
         rescheduleTick()
     }
 
-    /// Admits one envelope that arrived as a stream frame: only consensus messages travel so.
-    /// One frame of an inbound stream; returns the answers to send back on that stream.
-    func receiveFrame(_ bytes: ByteBuffer, from source: PeerAddress) -> [ByteBuffer] {
+    /// Admits one envelope that arrived as a stream frame (only consensus messages travel so)
+    /// and returns the answers to send back on that stream. A large batch of transactions is
+    /// checked in slices after the frame's synchronous part (`admitInSlices`).
+    func receiveFrame(_ bytes: ByteBuffer, from source: PeerAddress) async -> [ByteBuffer] {
         streamReplies = []
-        defer { streamReplies = nil }
         admit(bytes, from: source, viaStream: true)
+        var replies = streamReplies ?? []
+        streamReplies = nil
+        let batch = slicedBatch
+        slicedBatch = nil
         rescheduleTick()
-        return streamReplies ?? []
+        if let batch, let report = await admitInSlices(batch) { replies.append(report) }
+        return replies
     }
 
     private func admit(_ bytes: ByteBuffer, from source: PeerAddress, viaStream: Bool) {

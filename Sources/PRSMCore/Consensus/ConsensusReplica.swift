@@ -212,23 +212,35 @@ public struct ConsensusReplica: Sendable {
         }
     }
 
+    /// What became of a batch of transactions: how many are pending, and why the rest were refused.
+    public struct BatchTally: Sendable, Equatable {
+        public var admitted: UInt32 = 0
+        public var refused: [TransactionRefusal] = []
+        public init() {}
+        public var report: TransactionReport { TransactionReport(admitted: admitted, refused: refused) }
+    }
+
+    /// Submits each of `transactions` (a batch, or one slice of it) and adds the outcomes to `tally`.
+    public mutating func submit(_ transactions: some Sequence<Transaction>, gossip: Bool, nowMs: UInt64,
+                                tally: inout BatchTally) -> [Effect] {
+        var effects: [Effect] = []
+        for transaction in transactions {
+            let (admission, more) = submit(transaction, gossip: gossip, nowMs: nowMs)
+            effects += more
+            switch admission {
+            case .accepted, .duplicate: tally.admitted += 1
+            case let .refused(refusal): tally.refused.append(refusal)
+            }
+        }
+        return effects
+    }
+
     /// A client's submission: each transaction is admitted and passed on as if submitted here,
     /// and the answer reports what was admitted and what was refused and why (so the client
     /// can resubmit what met a full pool, and knows what it must fix).
     mutating func receiveSubmission(_ transactions: [Transaction], nowMs: UInt64) -> [Effect] {
-        var effects: [Effect] = []
-        var admitted: UInt32 = 0
-        var refused: [TransactionRefusal] = []
-        for transaction in transactions {
-            let (admission, more) = submit(transaction, gossip: true, nowMs: nowMs)
-            effects += more
-            switch admission {
-            case .accepted, .duplicate: admitted += 1
-            case let .refused(refusal): refused.append(refusal)
-            }
-        }
-        effects.append(.respond(.transactionReport(TransactionReport(admitted: admitted, refused: refused))))
-        return effects
+        var tally = BatchTally()
+        return submit(transactions, gossip: true, nowMs: nowMs, tally: &tally) + [.respond(.transactionReport(tally.report))]
     }
 
     /// A consensus message from the node whose key is `senderKey`. From a node that is not a
