@@ -18,11 +18,11 @@ public struct TransactionRefusal: Hashable, Sendable, CustomStringConvertible {
         case badSignature = 7
         /// The application's `checkTx` refused it (the text says why).
         case rejected = 8
-        /// This node does not run consensus.
+        /// This node does not run consensus: send it to one that does.
         case notRunning = 9
 
-        /// Whether the same transaction may be admitted if sent again later.
-        public var isTemporary: Bool { self == .poolFull || self == .senderFull || self == .gappedFull || self == .notRunning }
+        /// Whether the same node may admit the same transaction if it is sent again later.
+        public var isTemporary: Bool { self == .poolFull || self == .senderFull || self == .gappedFull }
 
         public var name: String {
             switch self {
