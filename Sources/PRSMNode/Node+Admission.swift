@@ -1,13 +1,13 @@
 import NIOCore
 
-/// A large batch of transactions from a stream, checked in slices: between two slices the
-/// node's other work runs (votes, proposals, datagrams), so a flood of client transactions
-/// delays a consensus message by one slice's signature checks (~3 ms), not a whole batch's
-/// (~90 ms for 1,024), and the view does not time out behind it.
+/// A large batch of client transactions from a stream (a Submission, or an observer passing on
+/// its clients' transactions), checked in slices: between two slices the node's other work runs
+/// (votes, proposals, datagrams, other streams), so a flood of client transactions delays those
+/// by one slice's signature checks (~3 ms), not a whole batch's (~90 ms for 1,024). Validators'
+/// own gossip (at most 256, and on the stream their proposals share) is checked in one turn as
+/// before: slicing it would hold back the frames queued behind it on that stream.
 struct SlicedBatch {
     let transactions: [Transaction]
-    /// Pass the admitted ones on to the validators (a client's, or an observer's relay).
-    let gossip: Bool
     /// Answer with a TransactionReport (a Submission).
     let answer: Bool
 }
@@ -21,32 +21,33 @@ extension Node {
     func deferLargeBatch(_ message: ConsensusMessage, from sender: PublicKey) -> Bool {
         guard streamReplies != nil, let replica = consensus else { return false }
         switch message {
-        case let .transactions(batch) where batch.count > Self.admissionSlice:
-            // From a validator: its own gossip, not passed on again.
-            slicedBatch = SlicedBatch(transactions: batch, gossip: replica.core.validators.index(of: sender) == nil, answer: false)
+        case let .transactions(batch) where batch.count > Self.admissionSlice && replica.core.validators.index(of: sender) == nil:
+            slicedBatch = SlicedBatch(transactions: batch, answer: false)
         case let .submission(batch) where batch.count > Self.admissionSlice:
-            slicedBatch = SlicedBatch(transactions: batch, gossip: true, answer: true)
+            slicedBatch = SlicedBatch(transactions: batch, answer: true)
         default:
             return false
         }
         return true
     }
 
-    /// Admits `batch` a slice per actor turn, yielding between slices; returns the sealed report
-    /// for a Submission.
+    /// Admits `batch` a slice per actor turn, yielding between slices, and passes the admitted
+    /// ones on to the validators; returns the sealed report for a Submission. A node that stops
+    /// meanwhile refuses the rest as not running consensus.
     func admitInSlices(_ batch: SlicedBatch) async -> ByteBuffer? {
         var tally = ConsensusReplica.BatchTally()
         var start = 0
-        while start < batch.transactions.count {
+        while start < batch.transactions.count, !Task.isCancelled {
             let slice = batch.transactions[start..<min(start + Self.admissionSlice, batch.transactions.count)]
-            start = slice.endIndex
-            guard let effects = withReplica({ $0.submit(slice, gossip: batch.gossip, nowMs: clock.nowMs, tally: &tally) }) else {
+            guard let effects = withReplica({ $0.submit(slice, gossip: true, nowMs: clock.nowMs, tally: &tally) }) else {
                 break
             }
+            start = slice.endIndex
             applyConsensus(effects)
             rescheduleTick()
             if start < batch.transactions.count { await Task.yield() }
         }
+        tally.refused += batch.transactions[start...].map { TransactionRefusal(hash: $0.hash, reason: .notRunning) }
         guard batch.answer else { return nil }
         let report = ConsensusMessage.transactionReport(tally.report)
         guard let bytes = seal(.consensus(report)) else { return nil }

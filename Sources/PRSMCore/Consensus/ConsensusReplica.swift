@@ -240,7 +240,10 @@ public struct ConsensusReplica: Sendable {
     /// can resubmit what met a full pool, and knows what it must fix).
     mutating func receiveSubmission(_ transactions: [Transaction], nowMs: UInt64) -> [Effect] {
         var tally = BatchTally()
-        return submit(transactions, gossip: true, nowMs: nowMs, tally: &tally) + [.respond(.transactionReport(tally.report))]
+        let effects = submit(transactions, gossip: true, nowMs: nowMs, tally: &tally)
+        // The answer first: a later effect (a vote whose safety state fails to persist) may
+        // stop the rest from being carried out, and the client must still hear back.
+        return [.respond(.transactionReport(tally.report))] + effects
     }
 
     /// A consensus message from the node whose key is `senderKey`. From a node that is not a
