@@ -87,10 +87,13 @@ extension Node {
     /// it sent it on. Anything else that came by stream is answered at the addresses the sender
     /// is known by (the stream's source is its outgoing port, where nothing listens, and nodes
     /// do not read their outgoing streams); by datagram, at the datagram's source.
-    func route(forAnswerTo message: ConsensusMessage, from inbound: Inbound) -> ReplyRoute {
-        guard streamReplies != nil else { return .address(inbound.source) }
-        if case .submission = message { return .sameStream }
-        return .knownAddresses(inbound.sender)
+    /// An empty Submission by datagram is not answered: its 8-byte report would be larger than it.
+    func route(forAnswerTo message: ConsensusMessage, from inbound: Inbound) -> ReplyRoute? {
+        if case let .submission(batch) = message {
+            if streamReplies != nil { return .sameStream }
+            return batch.isEmpty ? nil : .address(inbound.source)
+        }
+        return streamReplies == nil ? .address(inbound.source) : .knownAddresses(inbound.sender)
     }
 
     /// Answers the message being handled, by its route. A report that goes back as a datagram
@@ -103,8 +106,9 @@ extension Node {
             options.observer?(.consensusSent(message))
             streamReplies?.append(bytes)
         case let .knownAddresses(key):
-            let targets = addresses(of: [key])
-            if targets.isEmpty { countDrop(.consensusRefused) } else { sealAndDeliver(message, to: targets) }
+            // One address is enough: an answer can be megabytes (a BlockResponse).
+            guard let target = addresses(of: [key]).first else { return countDrop(.consensusRefused) }
+            sealAndDeliver(message, to: [target])
         case let .address(source):
             var message = message
             if case let .transactionReport(report) = message { message = .transactionReport(report.withoutDetails) }

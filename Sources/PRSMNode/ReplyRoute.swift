@@ -2,7 +2,7 @@
 enum ReplyRoute: Equatable {
     /// Back on the inbound stream the message came on (a client's submission).
     case sameStream
-    /// To the addresses the consensus directory lists for this key.
+    /// To the first address the consensus directory lists for this key.
     case knownAddresses(PublicKey)
     /// To the datagram's source address.
     case address(PeerAddress)
