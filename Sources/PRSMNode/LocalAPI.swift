@@ -57,7 +57,7 @@ public enum LocalAPI {
             case .accepted, .duplicate: break
             case let .refused(refusal):
                 answer = TransactionResponse(hash: transaction.hash.hex, accepted: false, error: refusal.description)
-                status = refusal.reason == .poolFull || refusal.reason == .notRunning ? .serviceUnavailable : .unprocessableContent
+                status = refusal.reason.isTemporary || refusal.reason == .notRunning ? .serviceUnavailable : .unprocessableContent
             }
             var response = try JSONEncoder().encode(answer, from: request, context: context)
             response.status = status

@@ -28,7 +28,10 @@ struct LoopbackSubmitter: Sendable {
 
     enum Failure: Error, CustomStringConvertible {
         case noReport
-        var description: String { "consensus-loopback: a validator closed the stream without answering a submission" }
+        var description: String {
+            "consensus-loopback: a validator closed the stream without answering a submission (it drops what fails its "
+                + "checks — rate limit, replay, clock skew — unanswered, and the stream's idle timeout then closes it)"
+        }
     }
 
     func scheduled(_ index: Int) -> Date { start.addingTimeInterval(Double(index) * gapSeconds) }
@@ -49,7 +52,8 @@ struct LoopbackSubmitter: Sendable {
                 scheduleDone()
             }
             if scheduleOver, Date() >= giveUpAt { break }
-            let due = max(next < batches.count ? scheduled(next) : waiting[0].dueAt, pauseUntil)
+            let due = max(min(next < batches.count ? scheduled(next) : .distantFuture, waiting.first?.dueAt ?? .distantFuture),
+                          pauseUntil)
             let wait = due.timeIntervalSinceNow
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int((wait * 1_000).rounded(.up)))) }
             let now = Date()

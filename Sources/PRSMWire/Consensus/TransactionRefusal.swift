@@ -53,7 +53,8 @@ public struct TransactionRefusal: Hashable, Sendable, CustomStringConvertible {
         self.detail = Self.cut(detail)
     }
 
-    public var description: String { detail.isEmpty ? reason.name : "\(reason.name): \(detail)" }
+    /// The application's own text for a `checkTx` refusal, else the reason's name.
+    public var description: String { reason == .rejected && !detail.isEmpty ? detail : reason.name }
 
     public func encode(into writer: inout WireWriter) {
         writer.fixed(hash.bytes)
