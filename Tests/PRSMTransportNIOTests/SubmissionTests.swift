@@ -11,14 +11,14 @@ import Testing
 struct SubmissionTests {
     /// Devnet validator 0 with room for two transactions; the other validators' addresses
     /// exist in its directory but nothing listens there (no block is ever committed).
-    static func validator() async throws -> LiveNode {
+    static func validator(maxTransactions: Int = 2) async throws -> LiveNode {
         let key = Devnet.validatorKey(0)
         let directory = Dictionary(uniqueKeysWithValues: (1..<Devnet.validatorCount).map {
             (Devnet.validatorKey($0).publicKey, [PeerAddress.ipv4(127, 0, 51, UInt8($0), port: 7700)])
         })
         return try await LiveNode(address: .ipv4(127, 0, 50, 1, port: 0), key: key, streams: true) { options in
             var consensus = ConsensusOptions(validatorKey: key, directory: directory)
-            consensus.replica.mempool.maxTransactions = 2
+            consensus.replica.mempool.maxTransactions = maxTransactions
             options.consensus = consensus
         }
     }
@@ -84,6 +84,38 @@ struct SubmissionTests {
         #expect(report == TransactionReport(admitted: 0, refused: [TransactionRefusal(hash: malformed.hash, reason: .rejected)]))
         await socket.close()
         await reader.value
+        await node.stop()
+    }
+
+    /// A Submission of 1,024 is checked in slices: the node answers other calls while it runs
+    /// (here, status queries that see the mempool part-filled), not only before or after it.
+    @Test func aLargeSubmissionLetsOtherWorkRunBetweenItsSlices() async throws {
+        let node = try await Self.validator(maxTransactions: 20_000)
+        let clients = (0..<8).map { _ in SigningKey.generate() }
+        let batch = (0..<ConsensusLimits.maxGossipBatch).map {
+            Self.transaction(clients[$0 % clients.count], nonce: UInt64($0 / clients.count))
+        }
+        let streams = try await TCPStreamTransport.listen(.ipv4(127, 0, 58, 1, port: 0))
+        let seen = Mutex<Set<Int>>([])
+        let full = batch.count
+        // Ask the node for its mempool size until it holds the whole batch.
+        let poller = Task {
+            while !Task.isCancelled, (seen.withLock { $0.max() ?? 0 }) < full {
+                let size = await node.node.consensusStatus?.mempool ?? 0
+                seen.withLock { _ = $0.insert(size) }
+                await Task.yield()
+            }
+        }
+        let report = try await streams.withStream(to: node.address) { stream in
+            try await stream.send(Self.seal(.submission(batch), by: clients[0]))
+            return try await stream.receive()
+        }
+        await poller.value  // the whole batch is pending before the report leaves
+        let answer = try #require(try report.flatMap { try Self.report(in: $0, from: node.key.publicKey) })
+        #expect(answer == TransactionReport(admitted: UInt32(batch.count), refused: []))
+        let partial = seen.withLock { $0.filter { $0 > 0 && $0 < batch.count } }
+        #expect(!partial.isEmpty, "the node answered only before or after the whole batch: \(seen.withLock { $0.sorted() })")
+        await streams.close()
         await node.stop()
     }
 }
