@@ -84,9 +84,9 @@ extension Node {
     }
 
     /// Where the answer to `message` goes. A client reads its submission's report on the stream
-    /// it sent it on. Anything else that came by stream is answered at the addresses the sender
-    /// is known by (the stream's source is its outgoing port, where nothing listens, and nodes
-    /// do not read their outgoing streams); by datagram, at the datagram's source.
+    /// it sent it on. Anything else that came by stream is answered at an address the sender is
+    /// known by (the stream's source is its outgoing port, where nothing listens, and nodes do
+    /// not read their outgoing streams); by datagram, at the datagram's source.
     /// An empty Submission by datagram is not answered: its 8-byte report would be larger than it.
     func route(forAnswerTo message: ConsensusMessage, from inbound: Inbound) -> ReplyRoute? {
         if case let .submission(batch) = message {
