@@ -32,21 +32,23 @@ public struct Mempool: Sendable {
         public init() {}
     }
 
-    public enum Refusal: String, Sendable, Equatable {
+    /// Why `add` refuses. Clients see it as a `TransactionRefusal.Reason`, whose names are the
+    /// ones people read.
+    public enum Refusal: Sendable, Equatable {
         /// The pool's count or byte limit is reached.
         case full
         /// The sender already holds `maxPerSender` pending transactions.
-        case senderFull = "sender-full"
+        case senderFull
         /// The nonce is below the sender's next nonce: it can never be executed.
-        case staleNonce = "stale-nonce"
+        case staleNonce
         /// The nonce is more than `maxNonceAhead` above the sender's next nonce.
-        case nonceTooFar = "nonce-too-far"
+        case nonceTooFar
         /// Another transaction already holds this sender and nonce (the first one is kept).
-        case nonceTaken = "nonce-taken"
+        case nonceTaken
         /// The nonce leaves a gap and the pool already holds `maxGapped` such transactions.
-        case gappedFull = "gapped-full"
+        case gappedFull
 
-        /// The reason a client is told (PROTOCOL.md: the transaction report).
+        /// The reason a client is told (PROTOCOL.md 15.9).
         public var reason: TransactionRefusal.Reason {
             switch self {
             case .full: return .poolFull
