@@ -48,10 +48,6 @@ extension Node {
             if start < batch.transactions.count { await Task.yield() }
         }
         tally.refused += batch.transactions[start...].map { TransactionRefusal(hash: $0.hash, reason: .notRunning) }
-        guard batch.answer else { return nil }
-        let report = ConsensusMessage.transactionReport(tally.report)
-        guard let bytes = seal(.consensus(report)) else { return nil }
-        options.observer?(.consensusSent(report))
-        return bytes
+        return batch.answer ? sealReported(.transactionReport(tally.report)) : nil
     }
 }

@@ -102,9 +102,7 @@ extension Node {
         switch replyRoute {
         case nil: return
         case .sameStream:
-            guard let bytes = seal(.consensus(message)) else { return }
-            options.observer?(.consensusSent(message))
-            streamReplies?.append(bytes)
+            if let bytes = sealReported(message) { streamReplies?.append(bytes) }
         case let .knownAddresses(key):
             // One address is enough: an answer can be megabytes (a BlockResponse).
             guard let target = addresses(of: [key]).first else { return countDrop(.consensusRefused) }
@@ -210,9 +208,15 @@ extension Node {
     /// be sealed (nothing is sent then).
     @discardableResult
     func sealAndDeliver(_ message: ConsensusMessage, to addresses: [PeerAddress]) -> ByteBuffer? {
+        guard let bytes = sealReported(message) else { return nil }
+        deliver(bytes, of: message, to: addresses)
+        return bytes
+    }
+
+    /// Seals `message` and reports it to the observer as sent; nil when it could not be sealed.
+    func sealReported(_ message: ConsensusMessage) -> ByteBuffer? {
         guard let bytes = seal(.consensus(message)) else { return nil }
         options.observer?(.consensusSent(message))
-        deliver(bytes, of: message, to: addresses)
         return bytes
     }
 
