@@ -97,10 +97,7 @@ public struct ConsensusLoopbackBench: Sendable {
             }
             for try await result in group {
                 if let result {
-                    tally.resubmitted += result.resubmitted
-                    tally.refusedForNow += result.refusedForNow
-                    tally.refusedForGood += result.refusedForGood
-                    tally.givenUp += result.givenUp
+                    tally.add(result)
                 } else {
                     sendSeconds = Date().timeIntervalSince(start)
                     atEnd = try await status(api)

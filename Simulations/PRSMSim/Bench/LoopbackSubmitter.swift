@@ -24,6 +24,13 @@ struct LoopbackSubmitter: Sendable {
         var refusedForNow = 0
         var refusedForGood = 0
         var givenUp = 0
+
+        mutating func add(_ other: Tally) {
+            resubmitted += other.resubmitted
+            refusedForNow += other.refusedForNow
+            refusedForGood += other.refusedForGood
+            givenUp += other.givenUp
+        }
     }
 
     enum Failure: Error, CustomStringConvertible {
