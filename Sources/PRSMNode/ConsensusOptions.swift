@@ -1,11 +1,12 @@
 /// How a node takes part in consensus. Present only on nodes that run the engine.
 public struct ConsensusOptions: Sendable {
     public var replica = ConsensusReplica.Config()
-    /// Signs votes and timeouts; nil for an observer. For now a validator's node identity must
-    /// be this same key: proposals are authenticated by the envelope that carries them.
+    /// The validator's consensus key: signs votes, timeouts and checkpoints; nil for an
+    /// observer. The node's identity (which signs its envelopes) is a separate key that the
+    /// validator set names beside this one.
     public var validatorKey: SigningKey?
-    /// Where validators' nodes listen, by key: those of genesis and any a later epoch may bring
-    /// (several addresses for one key only in Twins tests, where two nodes share a key).
+    /// Where validators' nodes listen, by node key: those of genesis and any a later epoch may
+    /// bring (several addresses for one key only in Twins tests, where two nodes share keys).
     public var directory: [PublicKey: [PeerAddress]] = [:]
     /// A node that does not vote in the current epoch asks a validator for new blocks this often
     /// (validators send their messages only to validators).

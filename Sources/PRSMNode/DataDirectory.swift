@@ -1,6 +1,7 @@
 import Foundation
 
-/// A node's data directory: identity key, config, genesis, API token, lock; later node.sqlite.
+/// A node's data directory: identity key, a validator's consensus key, config, genesis, API
+/// token, lock, node.sqlite.
 public struct DataDirectory: Sendable {
     public let path: String
 
@@ -13,6 +14,9 @@ public struct DataDirectory: Sendable {
     }
 
     public var keyPath: String { file("node.key") }
+    /// A validator's consensus key (only on a validator's node): separate from the node's
+    /// identity, so either can be replaced without the other.
+    public var validatorKeyPath: String { file("validator.key") }
     public var configPath: String { file("config.toml") }
     public var genesisPath: String { file("genesis.json") }
     public var tokenPath: String { file("api.token") }
@@ -25,15 +29,17 @@ public struct DataDirectory: Sendable {
 
     public var isInitialized: Bool { FileManager.default.fileExists(atPath: keyPath) }
 
-    /// Creates the directory (0700), identity key, default config and genesis. Refuses to touch
-    /// a directory that already has an identity.
-    public static func initialize(at path: String, genesis: Genesis, identity: SigningKey) throws(NodeError) -> DataDirectory {
+    /// Creates the directory (0700), identity key, the validator's key if given, default config
+    /// and genesis. Refuses to touch a directory that already has an identity.
+    public static func initialize(at path: String, genesis: Genesis, identity: SigningKey,
+                                  validatorKey: SigningKey? = nil) throws(NodeError) -> DataDirectory {
         let directory = DataDirectory(path: path)
         guard !directory.isInitialized else { throw .alreadyInitialized(path) }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             try KeyFile.write(identity, to: directory.keyPath)
+            if let validatorKey { try KeyFile.write(validatorKey, to: directory.validatorKeyPath) }
             if !FileManager.default.fileExists(atPath: directory.configPath) {
                 try Data(NodeConfig.template.utf8).write(to: URL(fileURLWithPath: directory.configPath))
             }
@@ -50,6 +56,13 @@ public struct DataDirectory: Sendable {
     public func loadIdentity() throws(NodeError) -> SigningKey {
         guard isInitialized else { throw .notInitialized(path) }
         do { return try KeyFile.read(from: keyPath) } catch { throw .io(keyPath, error.description) }
+    }
+
+    /// The validator's consensus key, nil when this directory has none (an observer's or a
+    /// client's node).
+    public func loadValidatorKey() throws(NodeError) -> SigningKey? {
+        guard FileManager.default.fileExists(atPath: validatorKeyPath) else { return nil }
+        do { return try KeyFile.read(from: validatorKeyPath) } catch { throw .io(validatorKeyPath, error.description) }
     }
 
     public func loadConfig() throws(NodeError) -> NodeConfig {

@@ -21,7 +21,7 @@ extension Node {
     func deferLargeBatch(_ message: ConsensusMessage, from sender: PublicKey) -> Bool {
         guard streamReplies != nil, let replica = consensus else { return false }
         switch message {
-        case let .transactions(batch) where batch.count > Self.admissionSlice && replica.core.validators.index(of: sender) == nil:
+        case let .transactions(batch) where batch.count > Self.admissionSlice && replica.core.validators.index(ofNode: sender) == nil:
             slicedBatch = SlicedBatch(transactions: batch, answer: false)
         case let .submission(batch) where batch.count > Self.admissionSlice:
             slicedBatch = SlicedBatch(transactions: batch, answer: true)

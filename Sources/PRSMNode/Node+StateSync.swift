@@ -155,8 +155,7 @@ extension Node {
             askForChunk(download.nextChunk, of: download.checkpoint.height, from: download.peer)
             return
         }
-        let me = options.consensus?.validatorKey?.publicKey
-        let peers = options.consensus?.directory.keys.filter { $0 != me }.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) } ?? []
+        let peers = options.consensus?.directory.keys.filter { $0 != identity }.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) } ?? []
         guard !peers.isEmpty else { return }
         stateSync.cursor = (stateSync.cursor + 1) % peers.count
         // Height 0, chunk 0: "your newest certified snapshot".

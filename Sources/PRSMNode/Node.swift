@@ -153,7 +153,8 @@ public actor Node {
             var replica = ConsensusReplica(
                 config: consensusOptions.replica, networkID: options.genesis.networkID,
                 checkpointInterval: options.genesis.parameters.checkpointInterval, validators: validators,
-                key: consensusOptions.validatorKey, app: consensusOptions.makeApplication(),
+                key: consensusOptions.validatorKey, nodeKey: options.identity.publicKey,
+                app: consensusOptions.makeApplication(),
                 safety: store.map(Self.loadSafety) ?? .init())
             if let store {
                 storedChain = Self.restoreChain(&replica, from: store, logger: logger)

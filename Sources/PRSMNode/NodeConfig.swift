@@ -268,11 +268,11 @@ public struct NodeConfig: Sendable, Equatable {
     /// Bootstrap addresses, parsed (validated when the file was read).
     public var bootstrapAddresses: [PeerAddress] { bootstrap.compactMap { try? PeerAddress(parsing: $0) } }
 
-    /// "<public key hex>@<host:port>" → the validator's key and its node's address.
+    /// "<node key hex>@<host:port>" → the identity of a validator's node and its address.
     public static func parseConsensusPeer(_ text: String) throws(NodeError) -> (PublicKey, PeerAddress) {
         let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
         guard parts.count == 2, let bytes = try? Hex.decode(parts[0]), let key = try? PublicKey(bytes) else {
-            throw .badConfig("consensus.peers", "'\(text)' is not <64 hex digits of a public key>@<host:port>")
+            throw .badConfig("consensus.peers", "'\(text)' is not <64 hex digits of a node's public key>@<host:port>")
         }
         do { return (key, try PeerAddress(parsing: parts[1])) } catch {
             throw .badConfig("consensus.peers", "'\(text)': \(error)")
@@ -280,18 +280,31 @@ public struct NodeConfig: Sendable, Equatable {
     }
 
     /// The consensus engine settings for `genesis`, or nil without a `[consensus]` section.
-    /// Fails when this node is to vote but its key is not a genesis validator.
-    public func consensusOptions(identity: SigningKey, genesis: Genesis) throws(NodeError) -> ConsensusOptions? {
+    /// A node that is to vote needs `validatorKey` (its validator.key), and genesis must name
+    /// that validator with this node's identity as its node.
+    public func consensusOptions(identity: SigningKey, validatorKey: SigningKey?, genesis: Genesis) throws(NodeError)
+        -> ConsensusOptions? {
         guard consensusEnabled else { return nil }
-        if consensusValidator, !genesis.validators.contains(where: { $0.publicKey == identity.publicKey }) {
-            throw .badConfig("consensus.validator", "this node's key \(identity.publicKey.hex.prefix(16))… is not a validator of \(genesis.name)")
+        if consensusValidator {
+            guard let validatorKey else {
+                throw .badConfig("consensus.validator", "a validator needs its consensus key in validator.key "
+                                 + "(`prsm-node init --validator` creates one with the data directory)")
+            }
+            guard let entry = genesis.validators.first(where: { $0.publicKey == validatorKey.publicKey }) else {
+                throw .badConfig("consensus.validator",
+                                 "validator key \(validatorKey.publicKey.hex.prefix(16))… is not a validator of \(genesis.name)")
+            }
+            guard entry.nodeKey == identity.publicKey else {
+                throw .badConfig("consensus.validator", "\(genesis.name) runs validator \(validatorKey.publicKey.hex.prefix(16))… "
+                                 + "on node \(entry.nodeKey.hex.prefix(16))…, not on this node \(identity.publicKey.hex.prefix(16))…")
+            }
         }
         var book: [PublicKey: [PeerAddress]] = [:]
         for peer in consensusPeers {
             let (key, address) = try Self.parseConsensusPeer(peer)
             book[key, default: []].append(address)
         }
-        var options = ConsensusOptions(validatorKey: consensusValidator ? identity : nil, directory: book)
+        var options = ConsensusOptions(validatorKey: consensusValidator ? validatorKey : nil, directory: book)
         options.replica.core.baseViewTimeoutMs = baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = maxViewTimeoutMs
         options.retention = retention

@@ -6,7 +6,7 @@ import NIOCore
 /// can never talk by accident.
 public struct Genesis: Hashable, Sendable {
     public static let magic: [UInt8] = Array("PRSMGEN".utf8)
-    public static let formatVersion: UInt8 = 2
+    public static let formatVersion: UInt8 = 3
     public static let maxEntries = 100_000
 
     public struct Account: Hashable, Sendable {
@@ -19,11 +19,17 @@ public struct Genesis: Hashable, Sendable {
         }
     }
 
+    /// A validator signs votes and timeouts with its consensus key (`publicKey`); its node
+    /// signs every envelope with its own identity (`nodeKey`), and messages enveloped by that
+    /// node speak for the validator. Keys are separate (DESIGN.md), so a node's identity can
+    /// move or be replaced without touching the consensus key; a test may use one key for both.
     public struct Validator: Hashable, Sendable {
         public let publicKey: PublicKey
+        public let nodeKey: PublicKey
         public let power: UInt64
-        public init(publicKey: PublicKey, power: UInt64) {
+        public init(publicKey: PublicKey, nodeKey: PublicKey? = nil, power: UInt64) {
             self.publicKey = publicKey
+            self.nodeKey = nodeKey ?? publicKey
             self.power = power
         }
     }
@@ -73,6 +79,10 @@ public struct Genesis: Hashable, Sendable {
         for (a, b) in zip(validators, validators.dropFirst()) where a.publicKey == b.publicKey {
             throw .invalidGenesis("validator \(a.publicKey.hex) listed twice")
         }
+        // One node runs one validator: its envelopes must name a single one.
+        guard Set(validators.map(\.nodeKey)).count == validators.count else {
+            throw .invalidGenesis("two validators share a node key")
+        }
         guard validators.count <= ConsensusLimits.maxValidators else {
             throw .invalidGenesis("more than \(ConsensusLimits.maxValidators) validators (one validator set's limit)")
         }
@@ -111,6 +121,7 @@ public struct Genesis: Hashable, Sendable {
         }
         writer.array(validators) { w, validator in
             w.fixed(validator.publicKey.bytes)
+            w.fixed(validator.nodeKey.bytes)
             w.u64(validator.power)
         }
         return writer.bytesWritten
@@ -133,7 +144,8 @@ public struct Genesis: Hashable, Sendable {
             Account(publicKey: try PublicKey.decode(from: &r, "account key"), balance: try r.u64("balance"))
         }
         let validators = try reader.array("validators", limit: maxEntries) { (r: inout WireReader) throws(WireError) in
-            Validator(publicKey: try PublicKey.decode(from: &r, "validator key"), power: try r.u64("power"))
+            Validator(publicKey: try PublicKey.decode(from: &r, "validator key"),
+                      nodeKey: try PublicKey.decode(from: &r, "validator node key"), power: try r.u64("power"))
         }
         try reader.finish()
         for (a, b) in zip(accounts, accounts.dropFirst()) where !(a.publicKey < b.publicKey) {

@@ -24,6 +24,8 @@ extension Genesis {
         var public_key: String
         var balance: UInt64?
         var power: UInt64?
+        /// Validators only: the identity key of the node that runs the validator.
+        var node_key: String?
     }
 
     public func jsonData() -> Data {
@@ -33,8 +35,10 @@ extension Genesis {
                 block_interval_ms: parameters.blockIntervalMs, epoch_length: parameters.epochLength,
                 max_block_bytes: parameters.maxBlockBytes, min_validator_stake: parameters.minValidatorStake,
                 checkpoint_interval: parameters.checkpointInterval),
-            accounts: accounts.map { EntryForm(public_key: $0.publicKey.hex, balance: $0.balance, power: nil) },
-            validators: validators.map { EntryForm(public_key: $0.publicKey.hex, balance: nil, power: $0.power) })
+            accounts: accounts.map { EntryForm(public_key: $0.publicKey.hex, balance: $0.balance, power: nil, node_key: nil) },
+            validators: validators.map {
+                EntryForm(public_key: $0.publicKey.hex, balance: nil, power: $0.power, node_key: $0.nodeKey.hex)
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try! encoder.encode(form)
@@ -62,7 +66,11 @@ extension Genesis {
         var validators: [Validator] = []
         for entry in form.validators {
             guard let power = entry.power else { throw .invalidGenesis("validator without power") }
-            validators.append(Validator(publicKey: try key(entry.public_key, "validator"), power: power))
+            guard let nodeKey = entry.node_key else {
+                throw .invalidGenesis("validator \(entry.public_key.prefix(16)) without node_key (its node's identity key)")
+            }
+            validators.append(Validator(publicKey: try key(entry.public_key, "validator"),
+                                        nodeKey: try key(nodeKey, "validator node"), power: power))
         }
         return try Genesis(name: form.name, timeMs: form.time_ms, parameters: parameters,
                            accounts: accounts, validators: validators)

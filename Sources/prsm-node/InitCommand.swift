@@ -5,7 +5,7 @@ import PRSMNode
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a data directory: identity key (0600), config.toml with comments, genesis.")
+        abstract: "Create a data directory: identity key (0600), config.toml with comments, genesis; a validator's key if asked.")
 
     @OptionGroup var directory: DataDirOption
 
@@ -13,8 +13,11 @@ struct InitCommand: ParsableCommand {
     var genesis: String?
 
     @Option(name: .customLong("devnet-validator"),
-            help: "Become devnet validator N (0-3): its public test key, its address 127.0.(10+N).1:7700, and a [consensus] section naming all four. Local testing only.")
+            help: "Become devnet validator N (0-3): its public test keys (node and validator), its address 127.0.(10+N).1:7700, and a [consensus] section naming all four. Local testing only.")
     var devnetValidator: Int?
+
+    @Flag(help: "Also create a validator's consensus key (validator.key, 0600), separate from the node's identity; genesis must name both.")
+    var validator = false
 
     func run() throws {
         let path = directory.dataDir ?? DataDirectory.defaultPath
@@ -25,13 +28,19 @@ struct InitCommand: ParsableCommand {
             }
         }
         do {
-            let identity = devnetValidator.map(Devnet.validatorKey) ?? .generate()
-            let dir = try DataDirectory.initialize(at: path, genesis: genesis, identity: identity)
+            let identity = devnetValidator.map(Devnet.nodeKey) ?? .generate()
+            let validatorKey = devnetValidator.map(Devnet.validatorKey) ?? (validator ? .generate() : nil)
+            let dir = try DataDirectory.initialize(at: path, genesis: genesis, identity: identity, validatorKey: validatorKey)
             let key = try dir.loadIdentity()
             print("initialised \(path)")
             print("  node id:    \(key.nodeID.hex)")
+            print("  node key:   \(key.publicKey.hex)")
             print("  network:    \(genesis.name) \(genesis.networkID.hex)")
             print("  key:        \(dir.keyPath) (mode 0600; back it up, never share it)")
+            if let validatorKey {
+                print("  validator:  \(validatorKey.publicKey.hex)")
+                print("              \(dir.validatorKeyPath) (mode 0600; back it up, never share it, never run it on two nodes)")
+            }
             print("  config:     \(dir.configPath)")
             print("next: prsm-node run --data-dir \(path)")
         } catch {
@@ -46,7 +55,7 @@ struct InitCommand: ParsableCommand {
     /// A config for devnet validator `index`: its fixed address, an ephemeral local API port, and
     /// every devnet validator as a consensus peer.
     func writeDevnetConfig(_ dir: DataDirectory, validator index: Int) throws {
-        let peers = (0..<Devnet.validatorCount).map { "\"\(Devnet.validatorKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
+        let peers = (0..<Devnet.validatorCount).map { "\"\(Devnet.nodeKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
         let text = NodeConfig.template
             .replacingOccurrences(of: "listen = \"0.0.0.0:7700\"", with: "listen = \"\(Devnet.validatorAddress(index))\"")
             .replacingOccurrences(of: "roles = [\"client\"]", with: "roles = [\"validator\"]")

@@ -28,14 +28,15 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let dir = DataDirectory(path: directory.dataDir ?? DataDirectory.defaultPath)
-        let setup: (SigningKey, NodeConfig, Genesis, String, DirectoryLock)
+        let setup: (SigningKey, SigningKey?, NodeConfig, Genesis, String, DirectoryLock)
         do {
             let lock = try DirectoryLock(directory: dir)
-            setup = (try dir.loadIdentity(), try dir.loadConfig(), try dir.loadGenesis(), try dir.apiToken(), lock)
+            setup = (try dir.loadIdentity(), try dir.loadValidatorKey(), try dir.loadConfig(), try dir.loadGenesis(),
+                     try dir.apiToken(), lock)
         } catch {
             throw Failure(error.description)
         }
-        let (identity, config, genesis, token, lock) = setup
+        let (identity, validatorKey, config, genesis, token, lock) = setup
         let level = logLevel ?? config.logLevel
         guard let parsedLevel = Logger.Level(rawValue: level) else { throw ValidationError("unknown log level \(level)") }
         LoggingSystem.bootstrap { label in
@@ -59,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         options.peers.roles = (try? Roles(names: config.roles)) ?? [.client]
         options.dht = config.dhtConfig
         options.bootstrap = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
-        do { options.consensus = try config.consensusOptions(identity: identity, genesis: genesis) } catch {
+        do { options.consensus = try config.consensusOptions(identity: identity, validatorKey: validatorKey, genesis: genesis) } catch {
             throw Failure(error.description)
         }
         // Blocks and other large messages travel over TCP on the same port as UDP.

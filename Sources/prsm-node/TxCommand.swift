@@ -10,7 +10,7 @@ struct TxCommand: AsyncParsableCommand {
 
 /// Until the FTNS ledger exists the chain runs a small key-value application: a transaction
 /// `KEY=VALUE` sets KEY once it commits. The account is the node's own key (on the devnet the
-/// validator keys hold the genesis balances).
+/// validators' node keys hold the genesis balances); wallet keys come with the ledger.
 struct TxSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Sign `KEY=VALUE` with the node's key at its next nonce and submit it.")

@@ -9,8 +9,8 @@ struct NodeTickTests {
           .timeLimit(.minutes(3)))
     func gossipFlushWakesTheSleepingLoop() async throws {
         let key = Devnet.validatorKey(1)
-        let others = [0, 2, 3].map { (Devnet.validatorKey($0).publicKey, PeerAddress.ipv4(127, 0, UInt8(10 + $0), 1, port: 7700)) }
-        let harness = NodeHarness(identity: key) { options in
+        let others = [0, 2, 3].map { (Devnet.nodeKey($0).publicKey, PeerAddress.ipv4(127, 0, UInt8(10 + $0), 1, port: 7700)) }
+        let harness = NodeHarness(identity: Devnet.nodeKey(1)) { options in
             options.tickMs = 600_000  // the loop's own tick never comes in this test
             var consensus = ConsensusOptions(validatorKey: key,
                                              directory: Dictionary(uniqueKeysWithValues: others.map { ($0.0, [$0.1]) }))
@@ -36,7 +36,7 @@ struct NodeTickTests {
             if harness.clock.nowMs < submittedMs + 100 { harness.clock.advance(byMs: 1) }
             try await Task.sleep(for: .milliseconds(5))
             for sent in harness.transport.sent {
-                if case let .consensus(.transactions(batch)) = try openSent(sent.bytes, from: key.publicKey),
+                if case let .consensus(.transactions(batch)) = try openSent(sent.bytes, from: Devnet.nodeKey(1).publicKey),
                    batch == [transaction] { gossiped.insert(sent.address) }
             }
         }

@@ -85,7 +85,7 @@ struct DevnetProcessTests {
         for dir in dirs + [observer] {
             try genesis.jsonData().write(to: URL(fileURLWithPath: dir + "/genesis.json"))
         }
-        let peers = (0..<4).map { "\"\(Devnet.validatorKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
+        let peers = (0..<4).map { "\"\(Devnet.nodeKey($0).publicKey.hex)@\(Devnet.validatorAddress($0))\"" }
         try Self.append("\n[consensus]\nvalidator = false\npeers = [\(peers.joined(separator: ", "))]\n" + tuning,
                         toConfigOf: observer)
 
@@ -105,7 +105,7 @@ struct DevnetProcessTests {
         #expect((late?.stateSyncs ?? 0) >= 1, "the observer started from a snapshot, not from height 1")
         // The transaction committed at a pruned height reached the observer through the
         // snapshot: its state holds the sender's next nonce.
-        let sender = Devnet.validatorKey(0).publicKey.hex
+        let sender = Devnet.nodeKey(0).publicKey.hex
         let nonce = try NodeProcess.run(["tx", "nonce", "--account", sender, "--data-dir", observer])
         #expect(nonce.status == 0 && nonce.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1",
                 "the observer's state after the snapshot: next nonce \(nonce.stdout) \(nonce.stderr)")

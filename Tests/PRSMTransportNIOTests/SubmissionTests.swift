@@ -12,12 +12,11 @@ struct SubmissionTests {
     /// Devnet validator 0 with room for two transactions; the other validators' addresses
     /// exist in its directory but nothing listens there (no block is ever committed).
     static func validator(maxTransactions: Int = 2) async throws -> LiveNode {
-        let key = Devnet.validatorKey(0)
         let directory = Dictionary(uniqueKeysWithValues: (1..<Devnet.validatorCount).map {
-            (Devnet.validatorKey($0).publicKey, [PeerAddress.ipv4(127, 0, 51, UInt8($0), port: 7700)])
+            (Devnet.nodeKey($0).publicKey, [PeerAddress.ipv4(127, 0, 51, UInt8($0), port: 7700)])
         })
-        return try await LiveNode(address: .ipv4(127, 0, 50, 1, port: 0), key: key, streams: true) { options in
-            var consensus = ConsensusOptions(validatorKey: key, directory: directory)
+        return try await LiveNode(address: .ipv4(127, 0, 50, 1, port: 0), key: Devnet.nodeKey(0), streams: true) { options in
+            var consensus = ConsensusOptions(validatorKey: Devnet.validatorKey(0), directory: directory)
             consensus.replica.mempool.maxTransactions = maxTransactions
             options.consensus = consensus
         }

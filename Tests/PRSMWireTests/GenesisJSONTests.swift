@@ -18,6 +18,9 @@ struct GenesisJSONTests {
         #expect((object?["time_ms"] as? NSNumber)?.uint64Value == 1_767_225_600_000)
         let accounts = object?["accounts"] as? [[String: Any]]
         #expect(accounts?.first?["public_key"] as? String == Devnet.genesis.accounts[0].publicKey.hex)
+        let validators = object?["validators"] as? [[String: Any]]
+        #expect(validators?.first?["node_key"] as? String == Devnet.genesis.validators[0].nodeKey.hex)
+        #expect(accounts?.first?["node_key"] == nil)
     }
 
     @Test func theCheckpointIntervalIsAParameterWithADefault() throws {
@@ -25,7 +28,7 @@ struct GenesisJSONTests {
         let object = try JSONSerialization.jsonObject(with: custom.jsonData()) as? [String: Any]
         #expect(((object?["parameters"] as? [String: Any])?["checkpoint_interval"] as? NSNumber)?.uint64Value == 40)
         // A file written before the parameter existed gets the default, 1,000.
-        let without = #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"\#(Devnet.genesis.validators[0].publicKey.hex)","power":1}]}"#
+        let without = #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"\#(Devnet.genesis.validators[0].publicKey.hex)","node_key":"\#(Devnet.genesis.validators[0].nodeKey.hex)","power":1}]}"#
         #expect(try Genesis.fromJSON(Data(without.utf8)).parameters.checkpointInterval == 1_000)
         // Two networks that differ only in it are different networks.
         var parameters = custom.parameters
@@ -41,6 +44,8 @@ struct GenesisJSONTests {
         #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"abcd","power":1}]}"#,
         // a validator without power
         #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000001"}]}"#,
+        // a validator without the key of the node that runs it
+        #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000001","power":1}]}"#,
         // no validators at all
         #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[]}"#,
     ])

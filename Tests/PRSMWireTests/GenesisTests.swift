@@ -14,7 +14,8 @@ struct GenesisTests {
         return try Genesis(
             name: "test-net-2", timeMs: 12_345, parameters: parameters,
             accounts: keys.reversed().map { Genesis.Account(publicKey: $0, balance: 1_000) },
-            validators: [Genesis.Validator(publicKey: keys[3], power: 2), Genesis.Validator(publicKey: keys[1], power: 9)])
+            validators: [Genesis.Validator(publicKey: keys[3], nodeKey: keys[4], power: 2),
+                         Genesis.Validator(publicKey: keys[1], nodeKey: keys[0], power: 9)])
     }
 
     /// The bytes of a genesis with `accounts` written in the given order (the initializer would sort them).
@@ -30,7 +31,7 @@ struct GenesisTests {
         writer.u64(100_000_000_000)
         writer.u64(1_000)
         writer.array(accounts) { w, key in w.fixed(key.bytes); w.u64(1) }
-        writer.array([validator]) { w, key in w.fixed(key.bytes); w.u64(1) }
+        writer.array([validator]) { w, key in w.fixed(key.bytes); w.fixed(key.bytes); w.u64(1) }
         return writer.bytesWritten
     }
 
@@ -61,9 +62,10 @@ struct GenesisTests {
 
     @Test func fieldsAreWrittenInTheDocumentedOrder() {
         let bytes = Devnet.genesis.encode()
-        #expect(bytes.count == 7 + 1 + 2 + 6 + 8 + 4 + 8 + 4 + 8 + 8 + 4 + 4 * 40 + 4 + 4 * 40)
+        // Accounts are 40 bytes (key, balance); validators 72 (key, node key, power).
+        #expect(bytes.count == 7 + 1 + 2 + 6 + 8 + 4 + 8 + 4 + 8 + 8 + 4 + 4 * 40 + 4 + 4 * 72)
         #expect(Array(bytes[0..<7]) == Array("PRSMGEN".utf8))
-        #expect(bytes[7] == 2)
+        #expect(bytes[7] == 3)
         #expect(Array(bytes[8..<16]) == [0, 6] + Array("devnet".utf8))
         #expect(Array(bytes[16..<24]) == [0x00, 0x00, 0x01, 0x9b, 0x76, 0xda, 0xa8, 0x00])  // 1767225600000
         #expect(Array(bytes[24..<28]) == [0, 0, 0x03, 0xe8])  // block interval 1000 ms
@@ -73,14 +75,18 @@ struct GenesisTests {
         #expect(Array(bytes[48..<56]) == [0, 0, 0, 0, 0, 0, 0x03, 0xe8])  // checkpoint interval 1000
         #expect(Array(bytes[56..<60]) == [0, 0, 0, 4])
         #expect(Array(bytes[220..<224]) == [0, 0, 0, 4])
+        let first = Devnet.genesis.validators[0]
+        #expect(Array(bytes[224..<256]) == first.publicKey.bytes && Array(bytes[256..<288]) == first.nodeKey.bytes)
     }
 
     @Test func devnetValidatorsComeFromThePublicSeeds() {
-        let expected = (0..<4).map {
-            try! SigningKey(seed: Blake2b.hash256(Array("prsm-devnet-validator-\($0)".utf8)).bytes).publicKey
-        }.sorted()
-        #expect(Devnet.genesis.validators.map(\.publicKey) == expected)
-        #expect(Devnet.genesis.accounts.map(\.publicKey) == expected)
+        func key(_ text: String) -> PublicKey { try! SigningKey(seed: Blake2b.hash256(Array(text.utf8)).bytes).publicKey }
+        let validators = (0..<4).map { (key("prsm-devnet-validator-\($0)"), key("prsm-devnet-node-\($0)")) }
+            .sorted { $0.0 < $1.0 }
+        #expect(Devnet.genesis.validators.map(\.publicKey) == validators.map(\.0))
+        // Each validator runs on its own node, whose key is not the validator's.
+        #expect(Devnet.genesis.validators.map(\.nodeKey) == validators.map(\.1))
+        #expect(Devnet.genesis.accounts.map(\.publicKey) == validators.map(\.1).sorted())
         #expect(Devnet.genesis.validators.allSatisfy { $0.power == 100 })
         #expect(Devnet.genesis.accounts.allSatisfy { $0.balance == 100_000_000_000_000 })
         #expect(Devnet.genesis.name == "devnet")
@@ -100,10 +106,10 @@ struct GenesisTests {
 
     @Test func decodeRefusesUnsortedValidators() throws {
         var bytes = Devnet.genesis.encode()
-        // Swap the first two validator entries (40 bytes each, after the validator count at 220).
-        let first = Array(bytes[224..<264])
-        bytes.replaceSubrange(224..<264, with: bytes[264..<304])
-        bytes.replaceSubrange(264..<304, with: first)
+        // Swap the first two validator entries (72 bytes each, after the validator count at 220).
+        let first = Array(bytes[224..<296])
+        bytes.replaceSubrange(224..<296, with: bytes[296..<368])
+        bytes.replaceSubrange(296..<368, with: first)
         #expect(throws: WireError.nonCanonical("validators not strictly sorted by key")) { try Genesis.decode(bytes) }
     }
 
@@ -113,8 +119,9 @@ struct GenesisTests {
         var magic = bytes
         magic[0] = UInt8(ascii: "X")
         #expect(throws: WireError.invalidGenesis("bad magic")) { try Genesis.decode(magic) }
-        // Version 1 had no checkpoint interval: such a file is refused, not misread.
-        for unknown: UInt8 in [1, 3] {
+        // Version 1 had no checkpoint interval and version 2 no node keys: such files are
+        // refused, not misread.
+        for unknown: UInt8 in [1, 2, 4] {
             var version = bytes
             version[7] = unknown
             #expect(throws: WireError.invalidGenesis("unknown version")) { try Genesis.decode(version) }
@@ -142,6 +149,13 @@ struct GenesisTests {
         }
         #expect(throws: WireError.self) {
             try Genesis(name: "n", timeMs: 0, accounts: [], validators: [validator, validator])
+        }
+        // One node runs one validator.
+        #expect(throws: WireError.invalidGenesis("two validators share a node key")) {
+            try Genesis(name: "n", timeMs: 0, accounts: [], validators: [
+                .init(publicKey: Self.keys[1], nodeKey: Self.keys[3], power: 1),
+                .init(publicKey: Self.keys[2], nodeKey: Self.keys[3], power: 1),
+            ])
         }
         #expect(throws: WireError.self) {
             try Genesis(name: "n", timeMs: 0, accounts: [.init(publicKey: key, balance: .max), .init(publicKey: Self.keys[1], balance: 1)],

@@ -43,6 +43,7 @@ struct ProtocolVectorTests {
         ]
         for index in 0..<Devnet.validatorCount {
             values["devnet-validator-\(index)-public"] = Devnet.validatorKey(index).publicKey.hex
+            values["devnet-node-\(index)-public"] = Devnet.nodeKey(index).publicKey.hex
         }
         return values
     }()

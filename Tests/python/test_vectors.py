@@ -133,17 +133,22 @@ def main():
     genesis, network = vectors["devnet-genesis"], vectors["devnet-network-id"]
     check(blake2b_256(genesis) == network, "network id is BLAKE2b-256 of the genesis bytes")
     check(hashlib.blake2b(genesis).digest()[:32] != network, "network id must not be truncated BLAKE2b-512")
-    check(genesis.startswith(b"PRSMGEN\x02\x00\x06devnet"), "genesis starts with magic, version and name")
-    validators = sorted(public_from_seed(blake2b_256(f"prsm-devnet-validator-{n}".encode())) for n in range(4))
+    check(genesis.startswith(b"PRSMGEN\x03\x00\x06devnet"), "genesis starts with magic, version and name")
+
+    def devnet_key(role, n):
+        return public_from_seed(blake2b_256(f"prsm-devnet-{role}-{n}".encode()))
+
     for n in range(4):
-        documented = vectors.get(f"devnet-validator-{n}-public")
-        check(documented == public_from_seed(blake2b_256(f"prsm-devnet-validator-{n}".encode())),
-              f"devnet validator {n} public key")
-    expected = b"PRSMGEN" + bytes([2]) + struct.pack(">H", 6) + b"devnet"
+        check(vectors.get(f"devnet-validator-{n}-public") == devnet_key("validator", n), f"devnet validator {n} public key")
+        check(vectors.get(f"devnet-node-{n}-public") == devnet_key("node", n), f"devnet node {n} public key")
+    # Accounts: the nodes' keys. Validators: consensus key, then the key of the node running it.
+    accounts = sorted(devnet_key("node", n) for n in range(4))
+    validators = sorted((devnet_key("validator", n), devnet_key("node", n)) for n in range(4))
+    expected = b"PRSMGEN" + bytes([3]) + struct.pack(">H", 6) + b"devnet"
     # time, block interval, epoch length, max block bytes, min validator stake, checkpoint interval
     expected += struct.pack(">QIQIQQ", PING_TIME, 1000, 1000, 1048576, 1000 * 10**8, 1000)
-    expected += struct.pack(">I", 4) + b"".join(key + struct.pack(">Q", 10**14) for key in validators)
-    expected += struct.pack(">I", 4) + b"".join(key + struct.pack(">Q", 100) for key in validators)
+    expected += struct.pack(">I", 4) + b"".join(key + struct.pack(">Q", 10**14) for key in accounts)
+    expected += struct.pack(">I", 4) + b"".join(key + node + struct.pack(">Q", 100) for key, node in validators)
     check(genesis == expected, "devnet genesis matches the field-by-field definition")
 
     # Keys.

@@ -4,7 +4,7 @@ import PRSMNode
 /// their fault), clients submit signed `key=value` transactions to random honest validators, and
 /// the governor submits the validator-set changes the topology lists.
 extension Simulation {
-    /// Where every node that runs the engine listens, by key (two nodes for a Twin).
+    /// Where every node that runs the engine listens, by node key (two nodes for a Twin).
     var consensusDirectory: [PublicKey: [PeerAddress]] {
         var directory: [PublicKey: [PeerAddress]] = [:]
         for sim in nodes where runsConsensus(sim) { directory[sim.key.publicKey, default: []].append(sim.address) }
@@ -12,7 +12,7 @@ extension Simulation {
     }
 
     func isValidator(_ sim: SimNode) -> Bool {
-        genesis.validators.contains { $0.publicKey == sim.key.publicKey }
+        genesis.validators.contains { $0.nodeKey == sim.key.publicKey }
     }
 
     /// Genesis validators and the nodes a reconfiguration names (observers until then).
@@ -23,7 +23,7 @@ extension Simulation {
     /// The engine options for `sim`, or nil when it does not run consensus.
     func consensusOptions(for sim: SimNode, _ workload: ConsensusWorkload) -> ConsensusOptions? {
         guard runsConsensus(sim) else { return nil }
-        var options = ConsensusOptions(validatorKey: sim.key, directory: consensusDirectory)
+        var options = ConsensusOptions(validatorKey: sim.spec.validatorKey, directory: consensusDirectory)
         options.makeApplication = { KeyValueApplication(governor: ConsensusWorkload.governor.publicKey) }
         options.replica.core.baseViewTimeoutMs = workload.baseViewTimeoutMs
         options.replica.core.maxViewTimeoutMs = workload.maxViewTimeoutMs
@@ -77,9 +77,7 @@ extension Simulation {
     private func scheduleReconfigurations(_ workload: ConsensusWorkload) {
         var random = SimRandom(seed: options.seed, stream: "consensus.governor")
         for (nonce, change) in workload.reconfigurations.enumerated() {
-            let validators = change.validators.compactMap(topology.index(of:)).map {
-                Genesis.Validator(publicKey: nodes[$0].key.publicKey, power: max(1, nodes[$0].spec.stake))
-            }
+            let validators = change.validators.compactMap(topology.index(of:)).map { nodes[$0].spec.genesisValidator }
             let transaction = Transaction.signed(by: ConsensusWorkload.governor, networkID: genesis.networkID,
                                                  nonce: UInt64(nonce), payload: KeyValueApplication.validatorsPayload(validators))
             let pick = random.next()

@@ -77,11 +77,11 @@ public final class Simulation: @unchecked Sendable {
             let byzantine = Set(topology.nodes.indices.filter(topology.isByzantine))
             // Liveness is owed by the validators of the last epoch the topology asks for.
             let finalNames = consensus.reconfigurations.last.map { Set($0.validators) }
-            let validatorKeys = Set(genesis.validators.map(\.publicKey))
+            let validatorNodes = Set(genesis.validators.map(\.nodeKey))
             let honestValidators = topology.nodes.indices.filter {
                 guard !byzantine.contains($0) else { return false }
                 if let finalNames { return finalNames.contains(topology.nodes[$0].name) }
-                return validatorKeys.contains(topology.nodes[$0].key.publicKey)
+                return validatorNodes.contains(topology.nodes[$0].key.publicKey)
             }
             checkers += [
                 ConsensusAgreementChecker(byzantine: byzantine, names: names),

@@ -39,7 +39,7 @@ public struct Topology: Sendable {
         return try! Genesis(
             name: genesisName, timeMs: Devnet.timeMs, parameters: parameters,
             accounts: Self.uniqueKeys(nodes).map { .init(publicKey: $0.key.publicKey, balance: 1_000 * 100_000_000) },
-            validators: Self.uniqueKeys(chosen).map { .init(publicKey: $0.key.publicKey, power: max(1, $0.stake)) })
+            validators: Self.uniqueKeys(chosen).map(\.genesisValidator))
     }
 
     static func uniqueKeys(_ specs: [NodeSpec]) -> [NodeSpec] {
@@ -68,8 +68,20 @@ public struct NodeSpec: Sendable {
     /// Behind a NAT: reachable only by nodes it sent to recently (it should end in DHT client mode).
     public var nat = false
 
+    /// The node's identity (its envelopes, its DHT id, its account).
     public var key: SigningKey {
         try! SigningKey(seed: Blake2b.hash256(Array("prsm-sim-key:\(keySeed)".utf8)).bytes)
+    }
+
+    /// The consensus key of the validator this node runs (if it runs one): a key of its own,
+    /// as on real nodes. Twins share it along with the identity.
+    public var validatorKey: SigningKey {
+        try! SigningKey(seed: Blake2b.hash256(Array("prsm-sim-validator:\(keySeed)".utf8)).bytes)
+    }
+
+    /// This node as a validator: its consensus key run by its identity, power = stake.
+    public var genesisValidator: Genesis.Validator {
+        Genesis.Validator(publicKey: validatorKey.publicKey, nodeKey: key.publicKey, power: max(1, stake))
     }
 }
 

@@ -11,12 +11,13 @@ public struct ChainHeightClaims: Sendable {
 
     public init() {}
 
-    /// Records `height` as claimed by `key`; claims of non-validators are ignored.
+    /// Records `height` as claimed by the node `key`; claims of nodes that run no validator are
+    /// ignored.
     public mutating func note(_ height: UInt64, from key: PublicKey, validators: ValidatorSet) {
-        guard validators.index(of: key) != nil else { return }
+        guard validators.index(ofNode: key) != nil else { return }
         if claims[key] == nil, claims.count >= validators.count {
             // The set changed since: claims of former validators go.
-            claims = claims.filter { validators.index(of: $0.key) != nil }
+            claims = claims.filter { validators.index(ofNode: $0.key) != nil }
         }
         let claimed = max(claims[key] ?? 0, height)
         guard claims[key] != claimed else { return }
@@ -28,7 +29,9 @@ public struct ChainHeightClaims: Sendable {
     /// when they have not).
     public mutating func credibleHeight(validators: ValidatorSet) -> UInt64 {
         if let answered, answered.validators == validators { return answered.height }
-        let claimed = validators.keys.indices.compactMap { index in claims[validators.keys[index]].map { (height: $0, index: index) } }
+        let claimed = validators.nodeKeys.indices.compactMap { index in
+            claims[validators.nodeKeys[index]].map { (height: $0, index: index) }
+        }
         var power: UInt64 = 0
         var height: UInt64 = 0
         for claim in claimed.sorted(by: { ($0.height, $1.index) > ($1.height, $0.index) }) {

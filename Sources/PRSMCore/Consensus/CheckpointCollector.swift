@@ -54,15 +54,15 @@ public struct CheckpointCollector: Sendable {
             return (nil, nil)
         }
         let entry = pending[slot]
-        guard entry.validators.keys.indices.contains(vote.voter.index), entry.validators.keys[vote.voter.index] == sender else {
-            return (nil, "checkpoint vote signed for another validator's index")
+        guard entry.validators.keys.indices.contains(vote.voter.index), entry.validators.nodeKeys[vote.voter.index] == sender else {
+            return (nil, "checkpoint vote from a node that does not run the validator it names")
         }
         guard entry.votes[vote.voter.index] == nil, !entry.certified else { return (nil, nil) }
         guard vote.checkpoint == entry.checkpoint else {
             return (nil, "checkpoint at \(vote.checkpoint.height) differs from ours: a different snapshot or block")
         }
         signaturesChecked += 1
-        guard sender.isValidSignature(vote.voter.signature, for: entry.checkpoint.signingBytes) else {
+        guard entry.validators.keys[vote.voter.index].isValidSignature(vote.voter.signature, for: entry.checkpoint.signingBytes) else {
             return (nil, "bad checkpoint vote signature")
         }
         return (record(vote.voter, for: slot), nil)

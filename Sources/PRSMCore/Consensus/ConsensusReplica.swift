@@ -27,8 +27,8 @@ public struct ConsensusReplica: Sendable {
     public enum Effect: Sendable, Equatable {
         /// Store durably (and sync) before carrying out any later effect.
         case persist(ConsensusCore.SafetyState)
-        /// To these validators (resolved when the effect was made: an epoch change in the same
-        /// step must not redirect it).
+        /// To these validators' nodes, by node key (resolved when the effect was made: an
+        /// epoch change in the same step must not redirect it).
         case broadcast(ConsensusMessage, to: [PublicKey])
         case send(ConsensusMessage, to: PublicKey)
         /// Final, in height order, executed.
@@ -36,7 +36,7 @@ public struct ConsensusReplica: Sendable {
         /// The block just committed ended its epoch: store the change (its proof answers peers
         /// that sync across it). The replica already runs the next epoch.
         case epochChanged(EpochChange)
-        /// Ask this validator for the chain up to this block (block sync).
+        /// Ask this validator's node for the chain up to this block (block sync).
         case missingBlock(Digest32, from: PublicKey)
         /// A client's transaction, admitted here, to pass on to the other validators (the shell
         /// batches these into one envelope).
@@ -73,6 +73,8 @@ public struct ConsensusReplica: Sendable {
     public private(set) var mempool: Mempool
     public private(set) var app: any ConsensusApplication
     private let key: SigningKey?
+    /// This node's identity: left out of the audiences it sends to.
+    private let nodeKey: PublicKey?
     /// The safety state read at start; each epoch's core takes it if it belongs to that epoch.
     private let storedSafety: ConsensusCore.SafetyState
     private var verified = Set<Digest32>()
@@ -94,9 +96,12 @@ public struct ConsensusReplica: Sendable {
     private var checkpointSignaturesMade: UInt64 = 0
 
     /// `networkID` and `checkpointInterval` are the genesis's: every validator must share them.
+    /// `key` is the validator's consensus key (nil for an observer); `nodeKey` the identity of
+    /// the node it runs in (by default the consensus key, as when one key serves both).
     public init(config: Config = Config(), networkID: Digest32,
                 checkpointInterval: UInt64 = Genesis.Parameters().checkpointInterval, validators: ValidatorSet,
-                key: SigningKey?, app: any ConsensusApplication, safety: ConsensusCore.SafetyState = .init()) {
+                key: SigningKey?, nodeKey: PublicKey? = nil, app: any ConsensusApplication,
+                safety: ConsensusCore.SafetyState = .init()) {
         self.config = config
         self.networkID = networkID
         self.checkpointInterval = checkpointInterval
@@ -105,6 +110,7 @@ public struct ConsensusReplica: Sendable {
         mempool = Mempool(config: config.mempool)
         self.app = app
         self.key = key
+        self.nodeKey = nodeKey ?? key?.publicKey
         storedSafety = safety
     }
 
@@ -116,8 +122,8 @@ public struct ConsensusReplica: Sendable {
     /// could overwrite the later epoch's safety state and, after another crash, vote twice).
     func signingKey(for epoch: UInt64) -> SigningKey? { epoch < storedSafety.epoch ? nil : key }
 
-    /// The current validators other than this node: where its messages go.
-    public var otherValidators: [PublicKey] { Self.others(core.validators.keys, than: key?.publicKey) }
+    /// The nodes of the current validators other than this one: where its messages go.
+    public var otherValidators: [PublicKey] { Self.others(core.validators.nodeKeys, than: nodeKey) }
 
     static func others(_ keys: [PublicKey], than me: PublicKey?) -> [PublicKey] {
         var seen = Set<PublicKey>()
@@ -246,11 +252,11 @@ public struct ConsensusReplica: Sendable {
         return [.respond(.transactionReport(tally.report))] + effects
     }
 
-    /// A consensus message from the node whose key is `senderKey`. From a node that is not a
-    /// validator of this epoch only transactions, sync requests and sync answers that prove
+    /// A consensus message from the node whose identity is `senderKey`. From a node that runs
+    /// no validator of this epoch only transactions, sync requests and sync answers that prove
     /// themselves are taken; messages of the next epoch wait until we get there.
     public mutating func receive(_ message: ConsensusMessage, from senderKey: PublicKey, nowMs: UInt64) -> [Effect] {
-        let sender = core.validators.index(of: senderKey)
+        let sender = core.validators.index(ofNode: senderKey)
         if let ahead = message.epoch, ahead > epoch { return heldForNextEpoch(message, ahead: ahead, from: senderKey) }
         switch message {
         case let .transactions(transactions):
@@ -337,7 +343,7 @@ public struct ConsensusReplica: Sendable {
                 nextEpochBytes += size
             }
         }
-        guard core.validators.index(of: senderKey) != nil else { return [] }
+        guard core.validators.index(ofNode: senderKey) != nil else { return [] }
         switch message {
         case let .proposal(block): return [.missingBlock(block.parent, from: senderKey)]
         case let .timeout(timeout): return [.missingBlock(timeout.highQC.blockHash, from: senderKey)]
@@ -418,19 +424,19 @@ public struct ConsensusReplica: Sendable {
     /// commit ends the epoch, the ending core's remaining effects are void.
     mutating func lift(_ effects: [ConsensusCore.Effect], nowMs: UInt64) -> [Effect] {
         let epoch = self.epoch
-        let keys = core.validators.keys
+        let nodes = core.validators.nodeKeys
         var out: [Effect] = []
         for effect in effects {
             guard self.epoch == epoch else { break }
             switch effect {
             case let .persist(safety): out.append(.persist(safety))
             case let .broadcast(message): out.append(.broadcast(Self.wire(message), to: otherValidators))
-            case let .send(message, to): out.append(.send(Self.wire(message), to: keys[to]))
+            case let .send(message, to): out.append(.send(Self.wire(message), to: nodes[to]))
             case let .proposeNow(view):
                 deferredProposal = (view, nowMs + config.emptyBlockDelayMs)
                 out += proposeDeferred(nowMs: nowMs, force: false)
             case let .commit(block): out += execute(block, nowMs: nowMs)
-            case let .missingParent(hash, from): out.append(.missingBlock(hash, from: keys[from]))
+            case let .missingParent(hash, from): out.append(.missingBlock(hash, from: nodes[from]))
             case let .misbehaved(validator, reason): out.append(.misbehaved(validator: validator, reason))
             case let .ignored(reason): out.append(.ignored(reason))
             }
@@ -495,7 +501,7 @@ public struct ConsensusReplica: Sendable {
         deferredProposal = nil
         var out: [Effect] = [.epochChanged(change)]
         if let proof, nowMs != nil {
-            let audience = Self.others(ending.keys + validators.keys, than: key?.publicKey)
+            let audience = Self.others(ending.nodeKeys + validators.nodeKeys, than: nodeKey)
             out.append(.broadcast(.blockResponse(BlockResponse(blocks: [last], epochProof: proof)), to: audience))
         }
         if let nowMs { out += lift(core.start(nowMs: nowMs), nowMs: nowMs) + replayHeldMessages(nowMs: nowMs) }
@@ -524,7 +530,7 @@ public struct ConsensusReplica: Sendable {
         }
         var out: [Effect] = [.checkpointTaken(checkpoint, snapshot: snapshot)]
         if let own {
-            let audience = Self.others(committing.keys + (endedEpoch ? core.validators.keys : []), than: key?.publicKey)
+            let audience = Self.others(committing.nodeKeys + (endedEpoch ? core.validators.nodeKeys : []), than: nodeKey)
             out.append(.broadcast(.checkpointVote(CheckpointVote(checkpoint: checkpoint, voter: own)), to: audience))
         }
         if let formed = checkpoints.add(checkpoint, validators: committing, next: endedEpoch ? core.validators : nil, own: own) {

@@ -6,7 +6,8 @@
 /// outcomes in the same order. Used by tests, the simulator, the devnet and the benchmarks.
 ///
 /// Validator-set changes stand in for the ledger's staking: the `governor` key (if any) may send
-/// `@validators=<hex key>:<power>,…`; the block carrying it ends the epoch, and the next one
+/// `@validators=<hex key>:<power>[:<hex node key>],…` (without a node key the validator's node
+/// signs with its consensus key); the block carrying it ends the epoch, and the next one
 /// runs with that set. Anyone else's `@` keys are refused.
 public struct KeyValueApplication: ConsensusApplication {
     public static let maxKeyBytes = 64
@@ -94,13 +95,14 @@ public struct KeyValueApplication: ConsensusApplication {
     }
 
     /// Keys starting with `@` are reserved: only `@validators`, only from the governor, only a
-    /// well-formed set of 1…1,024 distinct keys with nonzero powers.
+    /// well-formed set of 1…1,024 validators with distinct keys, distinct node keys and nonzero
+    /// powers.
     func governance(_ key: String, _ value: [UInt8], from sender: PublicKey) -> Governance {
         guard key.hasPrefix("@") else { return .notGovernance }
         guard key == Self.validatorsKey else { return .refused("\(key) is a reserved key") }
         guard sender == governor else { return .refused("only the governor may change the validators") }
         guard let set = Self.parseValidators(value) else {
-            return .refused("@validators needs 1–\(ConsensusLimits.maxValidators) distinct <hex key>:<power>, comma-separated")
+            return .refused("@validators needs 1–\(ConsensusLimits.maxValidators) distinct <hex key>:<power>[:<hex node key>], comma-separated")
         }
         return .validators(set)
     }
@@ -112,17 +114,23 @@ public struct KeyValueApplication: ConsensusApplication {
         var validators: [Genesis.Validator] = []
         for entry in entries {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, let bytes = try? Hex.decode(String(parts[0])), let key = try? PublicKey(bytes),
+            guard parts.count == 2 || parts.count == 3, let key = try? PublicKey(hex: String(parts[0])),
                   let power = UInt64(parts[1]), power > 0, power <= UInt64(UInt32.max) else { return nil }
-            validators.append(Genesis.Validator(publicKey: key, power: power))
+            var nodeKey: PublicKey?
+            if parts.count == 3 {
+                guard let node = try? PublicKey(hex: String(parts[2])) else { return nil }
+                nodeKey = node
+            }
+            validators.append(Genesis.Validator(publicKey: key, nodeKey: nodeKey, power: power))
         }
-        guard Set(validators.map(\.publicKey)).count == validators.count else { return nil }
+        guard Set(validators.map(\.publicKey)).count == validators.count,
+              Set(validators.map(\.nodeKey)).count == validators.count else { return nil }
         return validators
     }
 
     /// The payload that names `validators` as the next epoch's set.
     public static func validatorsPayload(_ validators: [Genesis.Validator]) -> [UInt8] {
-        Array("\(validatorsKey)=\(validators.map { "\($0.publicKey.hex):\($0.power)" }.joined(separator: ","))".utf8)
+        Array("\(validatorsKey)=\(validators.map { "\($0.publicKey.hex):\($0.power):\($0.nodeKey.hex)" }.joined(separator: ","))".utf8)
     }
 
     // MARK: snapshots

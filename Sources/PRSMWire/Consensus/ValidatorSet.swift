@@ -5,7 +5,11 @@ import PRSMCrypto
 /// honest one.
 public struct ValidatorSet: Hashable, Sendable {
     public let epoch: UInt64
+    /// Consensus keys: they sign votes, timeouts and checkpoints.
     public let keys: [PublicKey]
+    /// The identity keys of the validators' nodes, in the same order: envelopes from these
+    /// speak for the validator, and messages for it go to where this node listens.
+    public let nodeKeys: [PublicKey]
     public let powers: [UInt64]
     public let totalPower: UInt64
 
@@ -14,6 +18,7 @@ public struct ValidatorSet: Hashable, Sendable {
         precondition(validators.count <= ConsensusLimits.maxValidators, "too many validators for one set")
         self.epoch = epoch
         keys = validators.map(\.publicKey)
+        nodeKeys = validators.map(\.nodeKey)
         powers = validators.map { max(1, $0.power) }
         totalPower = powers.reduce(0, +)
     }
@@ -26,7 +31,11 @@ public struct ValidatorSet: Hashable, Sendable {
     /// Power that can be faulty without breaking safety: less than 1/3 of the total.
     public var faultTolerance: UInt64 { (totalPower - 1) / 3 }
 
+    /// The validator whose consensus key this is.
     public func index(of key: PublicKey) -> Int? { keys.firstIndex(of: key) }
+
+    /// The validator whose node this is (the envelope's signer).
+    public func index(ofNode key: PublicKey) -> Int? { nodeKeys.firstIndex(of: key) }
 
     /// Round-robin leader of a view.
     public func leader(of view: UInt64) -> Int { Int(view % UInt64(keys.count)) }
@@ -36,7 +45,7 @@ public struct ValidatorSet: Hashable, Sendable {
         Set(indices).reduce(0) { $0 + (keys.indices.contains($1) ? powers[$1] : 0) }
     }
 
-    /// Commits to the epoch, the keys in order and their powers (checkpoints name the next set by it).
+    /// Commits to the epoch, the keys (consensus and node) in order and their powers (checkpoints name the next set by it).
     public var digest: Digest32 {
         var writer = WireWriter()
         writer.fixed(Array("prsm-validators".utf8))
@@ -44,12 +53,13 @@ public struct ValidatorSet: Hashable, Sendable {
         return Blake2b.hash256(writer.bytesWritten)
     }
 
-    /// Epoch `u64`, then count `u32` and each (key, power `u64`).
+    /// Epoch `u64`, then count `u32` and each (key, node key, power `u64`).
     public func encode(into writer: inout WireWriter) {
         writer.u64(epoch)
-        writer.array(Array(zip(keys, powers))) { w, validator in
-            w.fixed(validator.0.bytes)
-            w.u64(validator.1)
+        writer.array(Array(keys.indices)) { w, index in
+            w.fixed(keys[index].bytes)
+            w.fixed(nodeKeys[index].bytes)
+            w.u64(powers[index])
         }
     }
 
@@ -57,7 +67,8 @@ public struct ValidatorSet: Hashable, Sendable {
     public static func decode(from reader: inout WireReader, _ what: String) throws(WireError) -> ValidatorSet {
         let epoch = try reader.u64("\(what) epoch")
         let validators = try reader.array(what, limit: ConsensusLimits.maxValidators) { (r: inout WireReader) throws(WireError) in
-            Genesis.Validator(publicKey: try PublicKey.decode(from: &r, "validator key"), power: try r.u64("validator power"))
+            Genesis.Validator(publicKey: try PublicKey.decode(from: &r, "validator key"),
+                              nodeKey: try PublicKey.decode(from: &r, "validator node key"), power: try r.u64("validator power"))
         }
         guard !validators.isEmpty else { throw .nonCanonical("\(what) without validators") }
         return ValidatorSet(epoch: epoch, validators: validators)
