@@ -83,9 +83,9 @@ public struct NodeConfig: Sendable, Equatable {
 
         # Uncomment to run the consensus engine (validators, and observers that follow the chain).
         # [consensus]
-        # Vote with this node's key; it must be one of the genesis validators.
+        # Vote with the consensus key in validator.key; genesis must name this node as its node.
         # validator = false
-        # Every validator's node: "<public key hex>@<host:port>" (UDP for votes, TCP for blocks).
+        # Every validator's node: "<node key hex>@<host:port>" (UDP for votes, TCP for blocks).
         # peers = []
         # First view timeout, doubling per consecutive timeout up to the maximum.
         # base_view_timeout_ms = 1000
