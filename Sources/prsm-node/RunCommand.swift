@@ -48,6 +48,13 @@ struct RunCommand: AsyncParsableCommand {
         let listenAddress = try parseAddress(listen ?? config.listen, "--listen")
         let apiAddress = try parseAddress(apiListen ?? config.apiListen, "--api-listen")
 
+        // Every check of the configuration comes before a socket is opened: a refused
+        // configuration must end the process with its message, not with an open transport.
+        let consensus: ConsensusOptions?
+        do { consensus = try config.consensusOptions(identity: identity, validatorKey: validatorKey, genesis: genesis) } catch {
+            throw Failure(error.description)
+        }
+        let bootstrapAddresses = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
         let store: GRDBStore
         do { store = try GRDBStore(path: dir.databasePath, networkID: genesis.networkID) } catch {
             throw Failure(error.description)
@@ -59,27 +66,34 @@ struct RunCommand: AsyncParsableCommand {
         options.peers.maxPeers = config.maxPeers
         options.peers.roles = (try? Roles(names: config.roles)) ?? [.client]
         options.dht = config.dhtConfig
-        options.bootstrap = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
-        do { options.consensus = try config.consensusOptions(identity: identity, validatorKey: validatorKey, genesis: genesis) } catch {
-            throw Failure(error.description)
+        options.bootstrap = bootstrapAddresses
+        options.consensus = consensus
+        // Blocks and other large messages travel over TCP on the same port as UDP. The UDP
+        // socket is open by now: a failure from here on closes it before the process ends.
+        let streams: TCPStreamTransport?
+        do { streams = options.consensus == nil ? nil : try await TCPStreamTransport.listen(transport.localAddress) } catch {
+            await transport.close()
+            throw error
         }
-        // Blocks and other large messages travel over TCP on the same port as UDP.
-        let streams = options.consensus == nil ? nil : try await TCPStreamTransport.listen(transport.localAddress)
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger,
                         executor: transport.eventLoop.executor, store: store, streams: streams)
-        let api = try LocalAPI.makeApplication(
-            node: node, registry: registry, token: token, listen: apiAddress, logger: Logger(label: "prsm.api"),
-            onRunning: { bound in
-                do { try dir.writeAPIAddress(bound.description) } catch {
-                    logger.error("cannot record API address", metadata: ["error": "\(error)"])
-                }
-                logger.info("local API listening", metadata: ["api.address": "\(bound)"])
-            })
+        let api = try await closing(transport, streams) {
+            try LocalAPI.makeApplication(
+                node: node, registry: registry, token: token, listen: apiAddress, logger: Logger(label: "prsm.api"),
+                onRunning: { bound in
+                    do { try dir.writeAPIAddress(bound.description) } catch {
+                        logger.error("cannot record API address", metadata: ["error": "\(error)"])
+                    }
+                    logger.info("local API listening", metadata: ["api.address": "\(bound)"])
+                })
+        }
         print("prsm-node \(NodeVersion.software) node \(identity.nodeID.hex) network \(genesis.name) "
               + "listening on udp://\(transport.localAddress)"
               + (streams.map { " tcp://\($0.localAddress)" } ?? "")
-              + (options.consensus.map { $0.validatorKey == nil ? " (consensus observer)" : " (validator)" } ?? ""))
+              + (options.consensus.map { consensus in
+                  consensus.validatorKey.map { " (validator \($0.publicKey.hex.prefix(16))…)" } ?? " (consensus observer)"
+              } ?? ""))
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: NodeService(node: node, transport: transport, streams: streams)),
@@ -88,6 +102,16 @@ struct RunCommand: AsyncParsableCommand {
         try await group.run()
         withExtendedLifetime(lock) {}
         logger.info("shut down cleanly")
+    }
+
+    /// `body`'s result; when it throws, the open sockets are closed first (a transport dropped
+    /// without being closed is a crash, not an error message).
+    func closing<T>(_ transport: UDPTransport, _ streams: TCPStreamTransport?, _ body: () throws -> T) async throws -> T {
+        do { return try body() } catch {
+            await streams?.close()
+            await transport.close()
+            throw error
+        }
     }
 
     func parseAddress(_ text: String, _ option: String) throws -> PeerAddress {

@@ -71,6 +71,35 @@ struct NodeProcessTests {
         #expect(second.stderr.contains("already running"))
     }
 
+    @Test func aValidatorsConsensusKeyIsItsOwnFileAndRunChecksItAgainstGenesis() throws {
+        let dir = NodeProcess.temporaryDirectory() + "/v"
+        let made = try NodeProcess.run(["init", "--data-dir", dir, "--validator"])
+        #expect(made.status == 0)
+        let nodeKey = try String(contentsOfFile: dir + "/node.key", encoding: .utf8)
+        let validatorKey = try String(contentsOfFile: dir + "/validator.key", encoding: .utf8)
+        #expect(nodeKey != validatorKey)
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/validator.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // init prints both public keys: the operator puts them in the network's genesis.
+        let publicLine = { (file: String) in file.split(separator: "\n").first { $0.hasPrefix("public: ") }.map { String($0.dropFirst(8)) } }
+        #expect(publicLine(nodeKey).map { made.stdout.contains("node key:   \($0)") } == true)
+        #expect(publicLine(validatorKey).map { made.stdout.contains("validator:  \($0)") } == true)
+
+        // The devnet genesis does not list this validator: it must not vote there.
+        let config = dir + "/config.toml"
+        let section = "\n[consensus]\nvalidator = true\n"
+        try (String(contentsOfFile: config, encoding: .utf8) + section).write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try NodeProcess.run(["run", "--data-dir", dir, "--listen", "127.0.58.1:0", "--api-listen", "127.0.0.1:0"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("is not a validator of devnet"), "\(run.stderr)")
+
+        // Without validator.key it says where the key belongs.
+        try FileManager.default.removeItem(atPath: dir + "/validator.key")
+        let keyless = try NodeProcess.run(["run", "--data-dir", dir, "--listen", "127.0.58.1:0", "--api-listen", "127.0.0.1:0"])
+        #expect(keyless.status != 0)
+        #expect(keyless.stderr.contains("validator.key"), "\(keyless.stderr)")
+    }
+
     @Test func badArgumentsAndBadConfigGiveClearErrors() throws {
         let bad = try NodeProcess.run(["ping", "not-an-address"])
         #expect(bad.status != 0)
