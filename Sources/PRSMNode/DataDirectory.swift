@@ -34,7 +34,9 @@ public struct DataDirectory: Sendable {
     public static func initialize(at path: String, genesis: Genesis, identity: SigningKey,
                                   validatorKey: SigningKey? = nil) throws(NodeError) -> DataDirectory {
         let directory = DataDirectory(path: path)
-        guard !directory.isInitialized else { throw .alreadyInitialized(path) }
+        // Both key files are checked before either is written, so a refusal leaves nothing behind.
+        guard !directory.isInitialized, validatorKey == nil || !FileManager.default.fileExists(atPath: directory.validatorKeyPath)
+        else { throw .alreadyInitialized(path) }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])

@@ -8,7 +8,16 @@ extension Node {
     /// Starts the replica's first view (called from `run`).
     func startConsensus() {
         guard let effects = withReplica({ $0.start(nowMs: clock.nowMs) }) else { return }
+        warnIfValidatorRunsElsewhere()
         applyConsensus(effects)
+    }
+
+    /// A validator key the current set runs on another node does not sign here (two nodes
+    /// signing for one validator could sign twice in a view): almost surely a misconfiguration.
+    func warnIfValidatorRunsElsewhere() {
+        guard let replica = consensus, replica.validatorRunsElsewhere else { return }
+        logger.warning("validator key run by another node in the current set: following without voting",
+                       metadata: ["epoch": "\(replica.epoch)"])
     }
 
     /// Runs `body` on the replica in place. (Copying it out of the optional and back would copy
@@ -248,6 +257,7 @@ extension Node {
             "validators": "\(change.validators.count)",
             "this_node": "\(consensus?.core.myIndex.map { "validator \($0)" } ?? "observer")",
         ])
+        warnIfValidatorRunsElsewhere()
         guard let store, let proof = change.proof else { return }
         var writer = WireWriter()
         proof.encode(into: &writer)

@@ -23,9 +23,9 @@ public struct NodeConfig: Sendable, Equatable {
     public var maxRecordsPerPeer = 256
     /// Runs the consensus engine (the `[consensus]` section is present).
     public var consensusEnabled = false
-    /// Votes with this node's identity key, which must be a genesis validator.
+    /// Votes with the consensus key in validator.key; genesis must run that validator on this node.
     public var consensusValidator = false
-    /// Where each validator's node listens: "<public key hex>@<host:port>".
+    /// Where each validator's node listens: "<node key hex>@<host:port>".
     public var consensusPeers: [String] = []
     public var baseViewTimeoutMs: UInt64 = 1_000
     public var maxViewTimeoutMs: UInt64 = 30_000

@@ -13,7 +13,7 @@ public enum NodeError: Error, CustomStringConvertible, Sendable {
         case let .notInitialized(dir):
             return "\(dir) is not a PRSM data directory; run `prsm-node init --data-dir \(dir)` first"
         case let .alreadyInitialized(dir):
-            return "\(dir) already holds a node identity; refusing to overwrite it "
+            return "\(dir) already holds a node identity or validator key; refusing to overwrite it "
                 + "(use another --data-dir, or move the old directory away yourself)"
         case let .locked(dir):
             return "another prsm-node is already running with \(dir) (its lock is held); "

@@ -21,15 +21,16 @@ public struct Genesis: Hashable, Sendable {
 
     /// A validator signs votes and timeouts with its consensus key (`publicKey`); its node
     /// signs every envelope with its own identity (`nodeKey`), and messages enveloped by that
-    /// node speak for the validator. Keys are separate (DESIGN.md), so a node's identity can
-    /// move or be replaced without touching the consensus key; a test may use one key for both.
+    /// node speak for the validator. Keys are separate (DESIGN.md): the consensus key never
+    /// signs the node's traffic, and a validator set change can move the validator to another
+    /// node without a new consensus key. One key may still serve as both.
     public struct Validator: Hashable, Sendable {
         public let publicKey: PublicKey
         public let nodeKey: PublicKey
         public let power: UInt64
-        public init(publicKey: PublicKey, nodeKey: PublicKey? = nil, power: UInt64) {
+        public init(publicKey: PublicKey, nodeKey: PublicKey, power: UInt64) {
             self.publicKey = publicKey
-            self.nodeKey = nodeKey ?? publicKey
+            self.nodeKey = nodeKey
             self.power = power
         }
     }

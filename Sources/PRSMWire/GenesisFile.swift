@@ -61,11 +61,17 @@ extension Genesis {
         var accounts: [Account] = []
         for entry in form.accounts {
             guard let balance = entry.balance else { throw .invalidGenesis("account without balance") }
+            guard entry.power == nil, entry.node_key == nil else {
+                throw .invalidGenesis("account \(entry.public_key.prefix(16)) has a validator's power or node_key")
+            }
             accounts.append(Account(publicKey: try key(entry.public_key, "account"), balance: balance))
         }
         var validators: [Validator] = []
         for entry in form.validators {
             guard let power = entry.power else { throw .invalidGenesis("validator without power") }
+            guard entry.balance == nil else {
+                throw .invalidGenesis("validator \(entry.public_key.prefix(16)) has a balance (list it under accounts)")
+            }
             guard let nodeKey = entry.node_key else {
                 throw .invalidGenesis("validator \(entry.public_key.prefix(16)) without node_key (its node's identity key)")
             }

@@ -42,7 +42,13 @@ struct InitCommand: ParsableCommand {
                 print("              \(dir.validatorKeyPath) (mode 0600; back it up, never share it, never run it on two nodes)")
             }
             print("  config:     \(dir.configPath)")
-            print("next: prsm-node run --data-dir \(path)")
+            if validatorKey != nil, devnetValidator == nil {
+                // The first run records the network id: the genesis naming these keys comes first.
+                print("next: the network's genesis must name both public keys; copy its genesis.json to \(dir.genesisPath),")
+                print("      then: prsm-node run --data-dir \(path)")
+            } else {
+                print("next: prsm-node run --data-dir \(path)")
+            }
         } catch {
             throw Failure(error.description)
         }

@@ -6,7 +6,7 @@ struct ChainHeightClaimsTests {
     let keys = (0..<5).map { dhtTestKey($0, salt: 41).publicKey }
 
     func validators(_ powers: [UInt64]) -> ValidatorSet {
-        ValidatorSet(epoch: 0, validators: zip(keys, powers).map { Genesis.Validator(publicKey: $0, power: $1) })
+        ValidatorSet(epoch: 0, validators: zip(keys, powers).map { Genesis.Validator(publicKey: $0, nodeKey: $0, power: $1) })
     }
 
     @Test func oneValidatorsClaimIsNotEnoughWithFourEqualOnes() {
@@ -39,7 +39,7 @@ struct ChainHeightClaimsTests {
         claims.note(300, from: keys[0], validators: heavy)
         #expect(claims.credibleHeight(validators: heavy) == 300)
         // With one validator the network tolerates no fault: its claim is the chain.
-        let single = ValidatorSet(epoch: 0, validators: [Genesis.Validator(publicKey: keys[0], power: 1)])
+        let single = ValidatorSet(epoch: 0, validators: [Genesis.Validator(publicKey: keys[0], nodeKey: keys[0], power: 1)])
         var alone = ChainHeightClaims()
         alone.note(9, from: keys[0], validators: single)
         #expect(alone.credibleHeight(validators: single) == 9)
@@ -47,7 +47,7 @@ struct ChainHeightClaimsTests {
 
     @Test func claimsOfFormerValidatorsGoWhenTheSetChanges() {
         let before = validators([1, 1, 1, 1])
-        let after = ValidatorSet(epoch: 1, validators: [1, 2, 3, 4].map { Genesis.Validator(publicKey: keys[$0], power: 1) })
+        let after = ValidatorSet(epoch: 1, validators: [1, 2, 3, 4].map { Genesis.Validator(publicKey: keys[$0], nodeKey: keys[$0], power: 1) })
         var claims = ChainHeightClaims()
         for index in 0..<4 { claims.note(100, from: keys[index], validators: before) }
         claims.note(500, from: keys[4], validators: after)

@@ -15,7 +15,7 @@ func consensusKey(_ index: Int) -> SigningKey {
 func consensusValidators(powers: [UInt64], epoch: UInt64 = 0) -> (set: ValidatorSet, keys: [SigningKey]) {
     let keys = powers.indices.map(consensusKey)
     let set = ValidatorSet(epoch: epoch, validators: zip(keys, powers).map {
-        Genesis.Validator(publicKey: $0.publicKey, power: $1)
+        Genesis.Validator(publicKey: $0.publicKey, nodeKey: $0.publicKey, power: $1)
     })
     return (set, keys)
 }

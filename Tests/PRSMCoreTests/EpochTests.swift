@@ -84,8 +84,9 @@ import Testing
     // MARK: governance in the test application
 
     static let governor = consensusKey(900)
-    static let newSet = [Genesis.Validator(publicKey: consensusKey(1).publicKey, power: 5),
-                         Genesis.Validator(publicKey: consensusKey(901).publicKey, power: 7)]
+    /// Each run on a node of its own key: the change carries both keys through the payload.
+    static let newSet = [Genesis.Validator(publicKey: consensusKey(1).publicKey, nodeKey: consensusKey(51).publicKey, power: 5),
+                         Genesis.Validator(publicKey: consensusKey(901).publicKey, nodeKey: consensusKey(951).publicKey, power: 7)]
 
     static func transaction(_ payload: [UInt8], by key: SigningKey = governor, nonce: UInt64 = 0) -> Transaction {
         Transaction.signed(by: key, networkID: .zero, nonce: nonce, payload: payload)
@@ -112,9 +113,14 @@ import Testing
     @Test(arguments: [
         "@validators=",
         "@validators=zz:5",
-        "@validators=\(consensusKey(1).publicKey.hex):0",
-        "@validators=\(consensusKey(1).publicKey.hex):5,\(consensusKey(1).publicKey.hex):6",
+        "@validators=\(consensusKey(1).publicKey.hex):0:\(consensusKey(51).publicKey.hex)",
+        "@validators=\(consensusKey(1).publicKey.hex):5:\(consensusKey(51).publicKey.hex),\(consensusKey(1).publicKey.hex):6:\(consensusKey(52).publicKey.hex)",
         "@validators=\(consensusKey(1).publicKey.hex)",
+        // Without the key of the node that runs it, a validator could not be reached.
+        "@validators=\(consensusKey(1).publicKey.hex):5",
+        "@validators=\(consensusKey(1).publicKey.hex):5:zz",
+        // One node runs one validator.
+        "@validators=\(consensusKey(1).publicKey.hex):5:\(consensusKey(51).publicKey.hex),\(consensusKey(2).publicKey.hex):6:\(consensusKey(51).publicKey.hex)",
         "@quorum=1",
     ])
     func malformedOrReservedGovernanceIsRefused(payload: String) {

@@ -8,7 +8,7 @@ import Testing
 @Suite struct StateSyncTests {
     static let genesis = consensusValidators(powers: [1, 1, 1, 1], epoch: 0)
     static let nextKeys = (10..<14).map(consensusKey)
-    static let next = ValidatorSet(epoch: 1, validators: nextKeys.map { Genesis.Validator(publicKey: $0.publicKey, power: 1) })
+    static let next = ValidatorSet(epoch: 1, validators: nextKeys.map { Genesis.Validator(publicKey: $0.publicKey, nodeKey: $0.publicKey, power: 1) })
 
     /// The encoded snapshot of `ConsensusSnapshotTests`' state at height 2 in `validators`' epoch.
     static func snapshotBytes(validators: ValidatorSet) -> (ConsensusSnapshot, [UInt8]) {
@@ -129,7 +129,7 @@ import Testing
         #expect(throws: StateSyncRefusal.self) {
             try SnapshotDownload(first: Self.chunks(bytes, certificate: certificate)[0], from: peer, trusted: Self.genesis.set, knownHeight: 0)
         }
-        let impostors = ValidatorSet(epoch: 1, validators: (20..<24).map { Genesis.Validator(publicKey: consensusKey($0).publicKey, power: 1) })
+        let impostors = ValidatorSet(epoch: 1, validators: (20..<24).map { Genesis.Validator(publicKey: consensusKey($0).publicKey, nodeKey: consensusKey($0).publicKey, power: 1) })
         let swapped = SnapshotChunk.EpochLink(certificate: link.certificate, next: impostors)
         #expect(throws: StateSyncRefusal.badCertificate("validators of epoch 1")) {
             try SnapshotDownload(first: Self.chunks(bytes, certificate: certificate, links: [swapped])[0], from: peer,

@@ -52,6 +52,20 @@ struct SubmissionTests {
         #expect(Self.reports(in: again) == [TransactionReport(admitted: 1, refused: [])])
     }
 
+    @Test func aPayloadOverTheWireLimitIsRefusedEvenFromThisProcess() {
+        var (replica, _) = Self.replica(maxTransactions: 10)
+        let alice = consensusKey(100)
+        let large = Self.transaction(alice, nonce: 0, payload: "k=" + String(repeating: "v", count: Transaction.maxPayload - 1))
+        guard case let (.refused(refusal), effects) = replica.submit(large, gossip: true, nowMs: 0) else {
+            Issue.record("a \(large.payload.count)-byte payload was admitted: no peer could decode a block carrying it")
+            return
+        }
+        #expect(refusal.reason == .rejected && refusal.detail.contains("4097 bytes") && effects.isEmpty)
+        // At the limit it is an ordinary transaction.
+        let fits = Self.transaction(alice, nonce: 0, payload: "k=" + String(repeating: "v", count: Transaction.maxPayload - 2))
+        #expect(replica.submit(fits, gossip: true, nowMs: 0).0 == .accepted)
+    }
+
     @Test func gossipFromValidatorsOrObserversGetsNoAnswer() {
         var (replica, keys) = Self.replica(maxTransactions: 10)
         let alice = consensusKey(100)

@@ -54,6 +54,28 @@ struct ValidatorNodeKeyTests {
         #expect(replica.otherValidators == Self.nodeKeys[1...].map(\.publicKey))
     }
 
+    @Test func aValidatorKeyTheSetRunsOnAnotherNodeDoesNotSign() {
+        // Validator 0's key, held by a node the set does not name for it (a copy of
+        // validator.key on a second machine, or a validator moved by a set change).
+        let set = ValidatorSet(epoch: 0, validators: (0..<4).map {
+            Genesis.Validator(publicKey: Self.validatorKeys[$0].publicKey, nodeKey: Self.nodeKeys[$0].publicKey, power: 1)
+        })
+        var elsewhere = ConsensusReplica(networkID: Self.networkID, validators: set, key: Self.validatorKeys[0],
+                                         nodeKey: consensusKey(77).publicKey, app: KeyValueApplication())
+        #expect(elsewhere.validatorRunsElsewhere && elsewhere.core.myIndex == nil)
+        // It follows: three timeouts move it on, and it never signs one of its own.
+        var sent: [ConsensusReplica.Effect] = []
+        for index in 1...3 {
+            sent += elsewhere.receive(.timeout(Self.timeout(by: index)), from: Self.nodeKeys[index].publicKey, nowMs: 2)
+        }
+        #expect(elsewhere.core.view == 2)
+        #expect(!sent.contains { if case .broadcast(.timeout, _) = $0 { true } else { false } })
+        #expect(elsewhere.signaturesMade == 0)
+        // On the node the set names, the same key signs.
+        let home = Self.replica()
+        #expect(!home.validatorRunsElsewhere && home.core.myIndex == 0)
+    }
+
     @Test func gossipIsPassedOnUnlessAValidatorsNodeSentIt() {
         var replica = Self.replica()
         let client = consensusKey(100)

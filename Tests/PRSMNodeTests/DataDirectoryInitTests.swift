@@ -32,7 +32,7 @@ struct DataDirectoryInitTests {
             let genesisBytes = try Data(contentsOf: URL(fileURLWithPath: dir.genesisPath))
 
             let other = try Genesis(name: "othernet", timeMs: 1, accounts: [],
-                                    validators: [.init(publicKey: SigningKey.generate().publicKey, power: 1)])
+                                    validators: [.init(publicKey: SigningKey.generate().publicKey, nodeKey: SigningKey.generate().publicKey, power: 1)])
             let error = nodeError { try DataDirectory.initialize(at: path, genesis: other, identity: .generate()) }
             guard case let .alreadyInitialized(reported)? = error else {
                 Issue.record("expected .alreadyInitialized, got \(String(describing: error))")

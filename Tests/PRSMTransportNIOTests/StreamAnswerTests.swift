@@ -14,7 +14,7 @@ struct StreamAnswerTests {
         let validator = Devnet.validatorKey(0)
         // One validator: it commits on its own.
         let genesis = try Genesis(name: "solo", timeMs: Devnet.genesis.timeMs, accounts: [],
-                                  validators: [.init(publicKey: validator.publicKey, power: 1)])
+                                  validators: [.init(publicKey: validator.publicKey, nodeKey: validator.publicKey, power: 1)])
         let requester = SigningKey.generate()
         let requesterStreams = try await TCPStreamTransport.listen(.ipv4(127, 0, 56, 1, port: 0))
         let received = Mutex<[ByteBuffer]>([])

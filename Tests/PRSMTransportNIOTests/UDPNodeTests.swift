@@ -33,7 +33,7 @@ struct UDPNodeTests {
         var params = Genesis.Parameters()
         params.epochLength = 7
         let other = try Genesis(name: "othernet", timeMs: 1, parameters: params, accounts: [],
-                                validators: [.init(publicKey: Devnet.validatorKey(0).publicKey, power: 1)])
+                                validators: [.init(publicKey: Devnet.validatorKey(0).publicKey, nodeKey: Devnet.validatorKey(0).publicKey, power: 1)])
         let a = try await LiveNode(address: .ipv4(127, 0, 23, 1, port: 0))
         let stranger = try await LiveNode(address: .ipv4(127, 0, 24, 1, port: 0), genesis: other) {
             $0.peers.pingTimeoutMs = 300

@@ -10,7 +10,7 @@ struct ConsensusCodecTests {
     /// Validator `i` of a test set signs with `Fixture.key(i)`; every validator has power 100.
     static func validatorSet(_ count: Int, epoch: UInt64 = epoch) -> ValidatorSet {
         ValidatorSet(epoch: epoch, validators: (0..<count).map {
-            Genesis.Validator(publicKey: Fixture.key($0).publicKey, power: 100)
+            Genesis.Validator(publicKey: Fixture.key($0).publicKey, nodeKey: Fixture.key($0).publicKey, power: 100)
         })
     }
 

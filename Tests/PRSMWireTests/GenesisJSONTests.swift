@@ -46,6 +46,9 @@ struct GenesisJSONTests {
         #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000001"}]}"#,
         // a validator without the key of the node that runs it
         #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000001","power":1}]}"#,
+        // an account with a validator's node key, a validator with a balance
+        #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000002","balance":1,"node_key":"0000000000000000000000000000000000000000000000000000000000000003"}],"validators":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000001","node_key":"0000000000000000000000000000000000000000000000000000000000000001","power":1}]}"#,
+        #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[{"public_key":"0000000000000000000000000000000000000000000000000000000000000001","node_key":"0000000000000000000000000000000000000000000000000000000000000001","power":1,"balance":5}]}"#,
         // no validators at all
         #"{"name":"n","time_ms":0,"parameters":{"block_interval_ms":1,"epoch_length":1,"max_block_bytes":1,"min_validator_stake":1},"accounts":[],"validators":[]}"#,
     ])

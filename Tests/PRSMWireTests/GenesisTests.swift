@@ -53,9 +53,9 @@ struct GenesisTests {
 
     @Test func inputOrderDoesNotChangeTheNetwork() throws {
         let a = try Genesis(name: "n", timeMs: 1, accounts: Self.keys.map { .init(publicKey: $0, balance: 1) },
-                            validators: [.init(publicKey: Self.keys[0], power: 1)])
+                            validators: [.init(publicKey: Self.keys[0], nodeKey: Self.keys[0], power: 1)])
         let b = try Genesis(name: "n", timeMs: 1, accounts: Self.keys.reversed().map { .init(publicKey: $0, balance: 1) },
-                            validators: [.init(publicKey: Self.keys[0], power: 1)])
+                            validators: [.init(publicKey: Self.keys[0], nodeKey: Self.keys[0], power: 1)])
         #expect(a.networkID == b.networkID)
         #expect(a.accounts.map(\.publicKey) == Self.keys.sorted())
     }
@@ -140,12 +140,12 @@ struct GenesisTests {
 
     @Test func invalidContentsAreRefused() {
         let key = Self.keys[0]
-        let validator = Genesis.Validator(publicKey: key, power: 1)
+        let validator = Genesis.Validator(publicKey: key, nodeKey: key, power: 1)
         #expect(throws: WireError.self) { try Genesis(name: "Upper", timeMs: 0, accounts: [], validators: [validator]) }
         #expect(throws: WireError.self) { try Genesis(name: "", timeMs: 0, accounts: [], validators: [validator]) }
         #expect(throws: WireError.self) { try Genesis(name: "n", timeMs: 0, accounts: [], validators: []) }
         #expect(throws: WireError.self) {
-            try Genesis(name: "n", timeMs: 0, accounts: [], validators: [.init(publicKey: key, power: 0)])
+            try Genesis(name: "n", timeMs: 0, accounts: [], validators: [.init(publicKey: key, nodeKey: key, power: 0)])
         }
         #expect(throws: WireError.self) {
             try Genesis(name: "n", timeMs: 0, accounts: [], validators: [validator, validator])

@@ -215,8 +215,9 @@ public enum TopologyLoader {
         let atMs = try f.required("at_ms", in: cursor).uint(max: 86_400_000)
         let names = try f.required("validators", in: cursor)
         let validators = try names.array().map { (name: JSONCursor) throws(TopologyError) in try name.string() }
-        // A payload holds about 58 validators (4,096 bytes at 70 per entry).
-        guard !validators.isEmpty, validators.count <= 50 else { throw names.fail("must name 1–50 nodes") }
+        // A payload holds 28 validators: 4,096 bytes, "@validators=" then at most 141 per entry
+        // (consensus key, power up to 10 digits, node key, separators).
+        guard !validators.isEmpty, validators.count <= 28 else { throw names.fail("must name 1–28 nodes") }
         guard Set(validators).count == validators.count else { throw names.fail("names a node twice") }
         for name in validators where topology.index(of: name) == nil {
             throw names.fail("no node is named '\(name)'")

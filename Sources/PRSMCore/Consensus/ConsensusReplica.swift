@@ -105,22 +105,40 @@ public struct ConsensusReplica: Sendable {
         self.config = config
         self.networkID = networkID
         self.checkpointInterval = checkpointInterval
+        let nodeKey = nodeKey ?? key?.publicKey
         core = ConsensusCore(config: config.core, validators: validators,
-                             key: validators.epoch < safety.epoch ? nil : key, safety: safety)
+                             key: Self.signingKey(key, of: nodeKey, storedEpoch: safety.epoch, for: validators), safety: safety)
         mempool = Mempool(config: config.mempool)
         self.app = app
         self.key = key
-        self.nodeKey = nodeKey ?? key?.publicKey
+        self.nodeKey = nodeKey
         storedSafety = safety
     }
 
     public var epoch: UInt64 { core.validators.epoch }
 
-    /// This node's key for an epoch's core: none for an epoch older than the one its stored
-    /// safety state belongs to. It voted in a later epoch, so this one is over for it: after a
-    /// restart that could not replay that far it only follows until it gets there (signing here
-    /// could overwrite the later epoch's safety state and, after another crash, vote twice).
-    func signingKey(for epoch: UInt64) -> SigningKey? { epoch < storedSafety.epoch ? nil : key }
+    /// The validator key this node signs with in `set`'s epoch, if any.
+    func signingKey(for set: ValidatorSet) -> SigningKey? {
+        Self.signingKey(key, of: nodeKey, storedEpoch: storedSafety.epoch, for: set)
+    }
+
+    /// None for an epoch older than the one the stored safety state belongs to: the node voted
+    /// in a later epoch, so this one is over for it; after a restart that could not replay that
+    /// far it only follows until it gets there (signing here could overwrite the later epoch's
+    /// safety state and, after another crash, vote twice). None either when the set runs this
+    /// validator on another node: two nodes signing for one validator could sign twice in a view.
+    static func signingKey(_ key: SigningKey?, of nodeKey: PublicKey?, storedEpoch: UInt64, for set: ValidatorSet) -> SigningKey? {
+        guard let key, set.epoch >= storedEpoch else { return nil }
+        if let index = set.index(of: key.publicKey), set.nodeKeys[index] != nodeKey { return nil }
+        return key
+    }
+
+    /// The validator key is in the current set but the set runs it on another node: this node
+    /// only follows (the shell says so, since it is almost certainly a misconfiguration).
+    public var validatorRunsElsewhere: Bool {
+        guard let key, let index = core.validators.index(of: key.publicKey) else { return false }
+        return core.validators.nodeKeys[index] != nodeKey
+    }
 
     /// The nodes of the current validators other than this one: where its messages go.
     public var otherValidators: [PublicKey] { Self.others(core.validators.nodeKeys, than: nodeKey) }
@@ -160,7 +178,7 @@ public struct ConsensusReplica: Sendable {
             // Restored at start-up, before any transaction came: the pool is empty.
             mempool = Mempool(config: config.mempool, height: snapshot.block.height)
             core = ConsensusCore(config: config.core, validators: snapshot.validators,
-                                 key: signingKey(for: snapshot.validators.epoch), safety: storedSafety,
+                                 key: signingKey(for: snapshot.validators), safety: storedSafety,
                                  anchor: snapshot.epochAnchor)
             last = snapshot.block
         }
@@ -196,6 +214,12 @@ public struct ConsensusReplica: Sendable {
     /// state, room in the mempool) come before the signature check, so an overloaded node does
     /// not spend its CPU verifying transactions it then turns away.
     public mutating func submit(_ transaction: Transaction, gossip: Bool, nowMs: UInt64) -> (Admission, [Effect]) {
+        // The codec refuses larger payloads: one admitted here (a caller in this process) would
+        // make every proposal carrying it undecodable by the others.
+        guard transaction.payload.count <= Transaction.maxPayload else {
+            let detail = "payload of \(transaction.payload.count) bytes is over \(Transaction.maxPayload)"
+            return (.refused(TransactionRefusal(hash: transaction.hash, reason: .rejected, detail: detail)), [])
+        }
         if mempool.contains(transaction.hash) { return (.duplicate, []) }
         let next: UInt64
         switch app.checkTx(transaction) {
@@ -494,7 +518,7 @@ public struct ConsensusReplica: Sendable {
         let validators = ValidatorSet(epoch: ending.epoch + 1, validators: next)
         endedEpochsChecked += core.signaturesChecked
         endedEpochsMade += core.signaturesMade
-        core = ConsensusCore(config: config.core, validators: validators, key: signingKey(for: validators.epoch),
+        core = ConsensusCore(config: config.core, validators: validators, key: signingKey(for: validators),
                              safety: storedSafety, anchor: last)
         let change = EpochChange(validators: validators, lastBlock: last, proof: proof)
         lastEpochChange = change
@@ -515,7 +539,7 @@ public struct ConsensusReplica: Sendable {
     /// too, which must be able to serve it). Called after the block executed and committed,
     /// and after any epoch change it caused, so the snapshot starts where the next block does.
     mutating func checkpoint(_ block: Block, signedBy committing: ValidatorSet, endedEpoch: Bool) -> [Effect] {
-        let signer = signingKey(for: committing.epoch).flatMap { key in committing.index(of: key.publicKey).map { (key, $0) } }
+        let signer = signingKey(for: committing).flatMap { key in committing.index(of: key.publicKey).map { (key, $0) } }
         // A node that does not sign hears no votes except at an epoch's end: nothing to certify.
         guard signer != nil || endedEpoch else { return [] }
         let snapshot = ConsensusSnapshot(block: block, validators: core.validators, epochAnchor: core.anchor,
@@ -557,7 +581,7 @@ public struct ConsensusReplica: Sendable {
         endedEpochsChecked += core.signaturesChecked
         endedEpochsMade += core.signaturesMade
         core = ConsensusCore(config: config.core, validators: snapshot.validators,
-                             key: signingKey(for: snapshot.validators.epoch), safety: safety, anchor: snapshot.epochAnchor)
+                             key: signingKey(for: snapshot.validators), safety: safety, anchor: snapshot.epochAnchor)
         core.restore(committedTail: [snapshot.block], branch: [], highQC: nil)
         // Pending transactions may be stale against the new state: clients resubmit.
         mempool = Mempool(config: config.mempool, height: snapshot.block.height)

@@ -6,8 +6,8 @@
 /// outcomes in the same order. Used by tests, the simulator, the devnet and the benchmarks.
 ///
 /// Validator-set changes stand in for the ledger's staking: the `governor` key (if any) may send
-/// `@validators=<hex key>:<power>[:<hex node key>],…` (without a node key the validator's node
-/// signs with its consensus key); the block carrying it ends the epoch, and the next one
+/// `@validators=<hex key>:<power>:<hex node key>,…` (consensus key, power, and the key of the
+/// node that runs the validator); the block carrying it ends the epoch, and the next one
 /// runs with that set. Anyone else's `@` keys are refused.
 public struct KeyValueApplication: ConsensusApplication {
     public static let maxKeyBytes = 64
@@ -102,7 +102,7 @@ public struct KeyValueApplication: ConsensusApplication {
         guard key == Self.validatorsKey else { return .refused("\(key) is a reserved key") }
         guard sender == governor else { return .refused("only the governor may change the validators") }
         guard let set = Self.parseValidators(value) else {
-            return .refused("@validators needs 1–\(ConsensusLimits.maxValidators) distinct <hex key>:<power>[:<hex node key>], comma-separated")
+            return .refused("@validators needs 1–\(ConsensusLimits.maxValidators) distinct <hex key>:<power>:<hex node key>, comma-separated")
         }
         return .validators(set)
     }
@@ -114,13 +114,10 @@ public struct KeyValueApplication: ConsensusApplication {
         var validators: [Genesis.Validator] = []
         for entry in entries {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2 || parts.count == 3, let key = try? PublicKey(hex: String(parts[0])),
-                  let power = UInt64(parts[1]), power > 0, power <= UInt64(UInt32.max) else { return nil }
-            var nodeKey: PublicKey?
-            if parts.count == 3 {
-                guard let node = try? PublicKey(hex: String(parts[2])) else { return nil }
-                nodeKey = node
-            }
+            // Three parts always: a validator without its node's key could not be reached.
+            guard parts.count == 3, let key = try? PublicKey(hex: String(parts[0])),
+                  let power = UInt64(parts[1]), power > 0, power <= UInt64(UInt32.max),
+                  let nodeKey = try? PublicKey(hex: String(parts[2])) else { return nil }
             validators.append(Genesis.Validator(publicKey: key, nodeKey: nodeKey, power: power))
         }
         guard Set(validators.map(\.publicKey)).count == validators.count,
