@@ -40,11 +40,11 @@ def check(condition, what):
 # --- a minimal validator for the keywords docs/topology.schema.json uses -------------------------
 
 class MiniValidator:
-    """type, enum, const, properties, additionalProperties, required, items, minItems, minimum,
+    """type, enum, const, properties, additionalProperties, required, items, minItems, maxItems, minimum,
     maximum, pattern, allOf, anyOf, if/then, $ref to #/$defs/..., and boolean schemas."""
 
     KEYWORDS = {"$schema", "$id", "$comment", "$defs", "title", "description", "type", "enum", "const",
-                "properties", "additionalProperties", "required", "items", "minItems", "minimum", "maximum",
+                "properties", "additionalProperties", "required", "items", "minItems", "maxItems", "minimum", "maximum",
                 "pattern", "allOf", "anyOf", "if", "then", "$ref"}
 
     def __init__(self, schema):
@@ -123,6 +123,8 @@ class MiniValidator:
         if isinstance(value, list):
             if "minItems" in schema and len(value) < schema["minItems"]:
                 yield f"{path}: fewer than {schema['minItems']} items"
+            if "maxItems" in schema and len(value) > schema["maxItems"]:
+                yield f"{path}: more than {schema['maxItems']} items"
             if "items" in schema:
                 for index, item in enumerate(value):
                     yield from self.validate(schema["items"], item, f"{path}[{index}]")
