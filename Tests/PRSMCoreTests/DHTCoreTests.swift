@@ -762,6 +762,46 @@ struct DHTCoreScriptedLookupTests {
         #expect(done.first?.closest.map(\.id) == [honest.id])
     }
 
+    @Test func aGetReportsItsValueAtOnceAndRepairsTheNearerNodeAfterwards() {
+        var core = DHTCore(identity: dhtTestKey(10, salt: 3).publicKey, config: .small(k: 4, alpha: 1), seed: 12, nowMs: 0)
+        let value = Array("a value the nearer node lost".utf8)
+        let key = Blake2b.hash256(value)
+        let pair = [ScriptedPeer(1), ScriptedPeer(2)].sorted {
+            XORMetric.isCloser($0.id, than: $1.id, to: NodeID(digest: key))
+        }
+        let (nearer, holder) = (pair[0], pair[1])
+        _ = core.joinScripted(pair, nowMs: 0)
+
+        guard let first = sends(core.get(key, operation: 1, nowMs: 10)).first, first.to == nearer.address,
+              case let .dht(.findValue(toNearer)) = first.message else {
+            Issue.record("with α = 1 the nearer peer is asked first")
+            return
+        }
+        // The nearer node has lost the value; its answer carries a token for a later STORE.
+        let token = [UInt8](repeating: 7, count: DHTLimits.tokenSize)
+        let afterNearer = core.receive(.dht(.nodes(NodesReply(requestID: toNearer.header.requestID, token: token, contacts: []))),
+                                       from: nearer, nowMs: 20)
+        guard let second = sends(afterNearer).first, second.to == holder.address,
+              case let .dht(.findValue(toHolder)) = second.message else {
+            Issue.record("the get goes on with the holder: \(afterNearer)")
+            return
+        }
+        let found = core.receive(.dht(.value(ValueReply(requestID: toHolder.header.requestID, token: [], value: value))),
+                                 from: holder, nowMs: 30)
+        // The value is reported in the step that found it, while the repair STORE is on its way.
+        #expect(finishedResults(found).map(\.value) == [value])
+        guard let repair = sends(found).first(where: { $0.to == nearer.address }), case let .dht(.store(store)) = repair.message else {
+            Issue.record("the nearer node is sent a copy: \(found)")
+            return
+        }
+        #expect(store.value == value && store.header.token == token)
+        // Its answer completes the repair and reports nothing more.
+        let stored = core.receive(.dht(.stored(StoreReply(requestID: store.header.requestID, token: [], status: .stored))),
+                                  from: nearer, nowMs: 40)
+        #expect(finishedResults(stored).isEmpty)
+        #expect(core.lookups.isEmpty)
+    }
+
     /// Two peers in bucket 0 of `core` (k = 1 there), found by trying seeds.
     static func twoInOneBucket(of core: DHTCore) -> (ScriptedPeer, ScriptedPeer) {
         let candidates = (1...64).map { ScriptedPeer($0, salt: 0x66) }.filter { core.table.bucketIndex(of: $0.id) == 0 }

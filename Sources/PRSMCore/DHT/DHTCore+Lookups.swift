@@ -278,6 +278,12 @@ extension DHTCore {
                 running.storesSent += 1
                 running.storesPending += 1
             }
+            // The caller has its value now; the repairs finish on their own (their answers only
+            // update the table), as go-libp2p-kad-dht corrects stale peers after returning.
+            if running.storesPending > 0, let result = result(of: running, nowMs: nowMs) {
+                effects.append(result)
+                running.reported = true
+            }
             lookups[id] = running
             return effects + finishIfStoresDone(id, nowMs: nowMs)
         case .findNode, .refresh:
@@ -290,11 +296,17 @@ extension DHTCore {
         return finish(id, nowMs: nowMs)
     }
 
-    /// Ends a lookup and reports it to the caller when it was a caller's operation.
+    /// Ends a lookup and reports it to the caller when it was a caller's operation (unless it
+    /// already was).
     mutating func finish(_ id: UInt64, nowMs: UInt64) -> [Effect] {
-        guard let running = lookups.removeValue(forKey: id), let (operation, kind) = running.purpose.operation else {
-            return []
-        }
+        guard let running = lookups.removeValue(forKey: id), !running.reported,
+              let result = result(of: running, nowMs: nowMs) else { return [] }
+        return [result]
+    }
+
+    /// What a caller's operation reports, nil for the node's own lookups.
+    func result(of running: RunningLookup, nowMs: UInt64) -> Effect? {
+        guard let (operation, kind) = running.purpose.operation else { return nil }
         let closest = running.lookup.closestAnswered
         var failure: DHTResult.Failure?
         switch running.purpose {
@@ -303,11 +315,11 @@ extension DHTCore {
         case .findNode: if closest.isEmpty { failure = .noContacts }
         default: break
         }
-        return [.finished(DHTResult(
+        return .finished(DHTResult(
             operation: operation, kind: kind, target: running.lookup.target.digest, closest: closest,
             value: running.foundValue, storedAt: running.storesConfirmed, hops: running.lookup.hops,
             requests: running.lookup.requestsSent + running.storesSent, startedMs: running.startedMs,
-            finishedMs: nowMs, failure: failure))]
+            finishedMs: nowMs, failure: failure))
     }
 
     /// Kademlia's join: refresh the buckets farther than our closest neighbour, so the table

@@ -99,6 +99,9 @@ public struct DHTCore: Sendable {
         var foundValue: [UInt8]?
         /// Get: the node that returned the value.
         var holder: NodeID?
+        /// The caller already has its result (a get that found its value while repair STOREs
+        /// still run): finishing reports nothing more.
+        var reported = false
     }
 
     /// A token held for an address. Its `DHTLimits.tokenSize` (16) bytes are kept inline: as an
