@@ -10,12 +10,15 @@ struct ValidatorNodeKeyTests {
     static let validatorKeys = (0..<4).map(consensusKey)
     static let nodeKeys = (0..<4).map { consensusKey(50 + $0) }
 
-    static func replica() -> ConsensusReplica {
-        let set = ValidatorSet(epoch: 0, validators: (0..<4).map {
-            Genesis.Validator(publicKey: validatorKeys[$0].publicKey, nodeKey: nodeKeys[$0].publicKey, power: 1)
-        })
-        return ConsensusReplica(networkID: networkID, validators: set, key: validatorKeys[0],
-                                nodeKey: nodeKeys[0].publicKey, app: KeyValueApplication())
+    /// Validator i: consensus key `validatorKeys[i]`, run by the node `nodeKeys[i]`.
+    static let validators = (0..<4).map {
+        Genesis.Validator(publicKey: validatorKeys[$0].publicKey, nodeKey: nodeKeys[$0].publicKey, power: 1)
+    }
+
+    /// Validator 0's replica on the node `nodeKey` (by default the one the set names).
+    static func replica(onNode nodeKey: PublicKey = nodeKeys[0].publicKey) -> ConsensusReplica {
+        ConsensusReplica(networkID: networkID, validators: ValidatorSet(epoch: 0, validators: validators),
+                         key: validatorKeys[0], nodeKey: nodeKey, app: KeyValueApplication())
     }
 
     /// Validator `index`'s timeout for view 1, signed with its consensus key.
@@ -57,11 +60,7 @@ struct ValidatorNodeKeyTests {
     @Test func aValidatorKeyTheSetRunsOnAnotherNodeDoesNotSign() {
         // Validator 0's key, held by a node the set does not name for it (a copy of
         // validator.key on a second machine, or a validator moved by a set change).
-        let set = ValidatorSet(epoch: 0, validators: (0..<4).map {
-            Genesis.Validator(publicKey: Self.validatorKeys[$0].publicKey, nodeKey: Self.nodeKeys[$0].publicKey, power: 1)
-        })
-        var elsewhere = ConsensusReplica(networkID: Self.networkID, validators: set, key: Self.validatorKeys[0],
-                                         nodeKey: consensusKey(77).publicKey, app: KeyValueApplication())
+        var elsewhere = Self.replica(onNode: consensusKey(77).publicKey)
         #expect(elsewhere.validatorRunsElsewhere && elsewhere.core.myIndex == nil)
         // It follows: three timeouts move it on, and it never signs one of its own.
         var sent: [ConsensusReplica.Effect] = []
@@ -92,11 +91,8 @@ struct ValidatorNodeKeyTests {
     }
 
     @Test func aValidatorSetCommitsToItsNodeKeys() throws {
-        let validators = (0..<4).map {
-            Genesis.Validator(publicKey: Self.validatorKeys[$0].publicKey, nodeKey: Self.nodeKeys[$0].publicKey, power: 1)
-        }
-        let set = ValidatorSet(epoch: 3, validators: validators)
-        var moved = validators
+        let set = ValidatorSet(epoch: 3, validators: Self.validators)
+        var moved = Self.validators
         moved[1] = Genesis.Validator(publicKey: Self.validatorKeys[1].publicKey, nodeKey: consensusKey(99).publicKey, power: 1)
         // Checkpoints name the next set by its digest: a node moved to another key is another set.
         #expect(set.digest != ValidatorSet(epoch: 3, validators: moved).digest)

@@ -47,6 +47,37 @@ struct DataDirectoryInitTests {
         }
     }
 
+    @Test func aValidatorKeyIsItsOwnFileAndAnExistingOneIsNeverOverwritten() throws {
+        try withTemporaryPath { path in
+            let (identity, validator) = (SigningKey.generate(), SigningKey.generate())
+            let dir = try DataDirectory.initialize(at: path, genesis: Devnet.genesis, identity: identity, validatorKey: validator)
+            #expect(try posixMode(dir.validatorKeyPath) == 0o600)
+            #expect(try dir.loadValidatorKey()?.publicKey == validator.publicKey)
+            #expect(try dir.loadIdentity().publicKey == identity.publicKey)
+        }
+        // An operator who placed a validator.key first: init refuses before writing anything.
+        try withTemporaryPath { path in
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            let placed = SigningKey.generate()
+            try KeyFile.write(placed, to: DataDirectory(path: path).validatorKeyPath)
+            let error = nodeError {
+                try DataDirectory.initialize(at: path, genesis: Devnet.genesis, identity: .generate(), validatorKey: .generate())
+            }
+            guard case .alreadyInitialized? = error else {
+                Issue.record("expected .alreadyInitialized, got \(String(describing: error))")
+                return
+            }
+            let dir = DataDirectory(path: path)
+            #expect(!dir.isInitialized)
+            #expect(try dir.loadValidatorKey()?.publicKey == placed.publicKey)
+        }
+        // A directory without one (an observer's, a client's) has none.
+        try withTemporaryPath { path in
+            let dir = try DataDirectory.initialize(at: path, genesis: Devnet.genesis, identity: .generate())
+            #expect(try dir.loadValidatorKey() == nil)
+        }
+    }
+
     @Test func keepsAConfigTheOperatorAlreadyPlaced() throws {
         try withTemporaryPath { path in
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
