@@ -731,15 +731,22 @@ struct DHTCoreBoundsTests {
 // MARK: - Lookups against scripted peers
 
 struct DHTCoreScriptedLookupTests {
-    @Test func aForgedValueIsReportedAndTheGetAsksOn() {
+    /// A joined core (α = 1) that knows two scripted peers, and the key of `value`: the peer
+    /// nearer that key is asked first.
+    static func coreWithTwoPeers(for value: [UInt8]) -> (DHTCore, key: Digest32, nearer: ScriptedPeer, farther: ScriptedPeer) {
         var core = DHTCore(identity: dhtTestKey(10, salt: 3).publicKey, config: .small(k: 4, alpha: 1), seed: 12, nowMs: 0)
-        let value = Array("the genuine value".utf8)
         let key = Blake2b.hash256(value)
         let pair = [ScriptedPeer(1), ScriptedPeer(2)].sorted {
             XORMetric.isCloser($0.id, than: $1.id, to: NodeID(digest: key))
         }
-        let (liar, honest) = (pair[0], pair[1])
         _ = core.joinScripted(pair, nowMs: 0)
+        return (core, key, pair[0], pair[1])
+    }
+
+    @Test func aForgedValueIsReportedAndTheGetAsksOn() {
+        let value = Array("the genuine value".utf8)
+        let (joined, key, liar, honest) = Self.coreWithTwoPeers(for: value)
+        var core = joined
 
         let first = sends(core.get(key, operation: 1, nowMs: 10))
         guard first.count == 1, first[0].to == liar.address, case let .dht(.findValue(request)) = first[0].message else {
@@ -763,14 +770,9 @@ struct DHTCoreScriptedLookupTests {
     }
 
     @Test func aGetReportsItsValueAtOnceAndRepairsTheNearerNodeAfterwards() {
-        var core = DHTCore(identity: dhtTestKey(10, salt: 3).publicKey, config: .small(k: 4, alpha: 1), seed: 12, nowMs: 0)
         let value = Array("a value the nearer node lost".utf8)
-        let key = Blake2b.hash256(value)
-        let pair = [ScriptedPeer(1), ScriptedPeer(2)].sorted {
-            XORMetric.isCloser($0.id, than: $1.id, to: NodeID(digest: key))
-        }
-        let (nearer, holder) = (pair[0], pair[1])
-        _ = core.joinScripted(pair, nowMs: 0)
+        let (joined, key, nearer, holder) = Self.coreWithTwoPeers(for: value)
+        var core = joined
 
         guard let first = sends(core.get(key, operation: 1, nowMs: 10)).first, first.to == nearer.address,
               case let .dht(.findValue(toNearer)) = first.message else {
