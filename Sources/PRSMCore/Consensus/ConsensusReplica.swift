@@ -128,16 +128,20 @@ public struct ConsensusReplica: Sendable {
     /// safety state and, after another crash, vote twice). None either when the set runs this
     /// validator on another node: two nodes signing for one validator could sign twice in a view.
     static func signingKey(_ key: SigningKey?, of nodeKey: PublicKey?, storedEpoch: UInt64, for set: ValidatorSet) -> SigningKey? {
-        guard let key, set.epoch >= storedEpoch else { return nil }
-        if let index = set.index(of: key.publicKey), set.nodeKeys[index] != nodeKey { return nil }
+        guard let key, set.epoch >= storedEpoch, !runsElsewhere(key.publicKey, than: nodeKey, in: set) else { return nil }
         return key
+    }
+
+    /// Whether `set` lists the validator `key` as run by a node other than `nodeKey`.
+    static func runsElsewhere(_ key: PublicKey, than nodeKey: PublicKey?, in set: ValidatorSet) -> Bool {
+        guard let index = set.index(of: key) else { return false }
+        return set.nodeKeys[index] != nodeKey
     }
 
     /// The validator key is in the current set but the set runs it on another node: this node
     /// only follows (the shell says so, since it is almost certainly a misconfiguration).
     public var validatorRunsElsewhere: Bool {
-        guard let key, let index = core.validators.index(of: key.publicKey) else { return false }
-        return core.validators.nodeKeys[index] != nodeKey
+        key.map { Self.runsElsewhere($0.publicKey, than: nodeKey, in: core.validators) } ?? false
     }
 
     /// The nodes of the current validators other than this one: where its messages go.
