@@ -8,13 +8,18 @@ import Prometheus
 /// loopback address, checks Host and Origin against that address (DNS rebinding), and requires
 /// the data directory's token (`Authorization: Bearer …`) for every method that changes state.
 public enum LocalAPI {
+    /// The API listens on loopback only (checked before the node opens any socket, and again here).
+    public static func checkListen(_ listen: PeerAddress) throws(NodeError) {
+        guard listen.isLoopback else {
+            throw .badConfig("api.listen", "\(listen) is not a loopback address; the local API must stay local")
+        }
+    }
+
     public static func makeApplication(
         node: Node, registry: PrometheusCollectorRegistry, token: String, listen: PeerAddress,
         logger: Logger, onRunning: @escaping @Sendable (PeerAddress) async -> Void = { _ in }
     ) throws(NodeError) -> some ApplicationProtocol {
-        guard listen.isLoopback else {
-            throw .badConfig("api.listen", "\(listen) is not a loopback address; the local API must stay local")
-        }
+        try checkListen(listen)
         let router = Router()
         router.add(middleware: LocalOnlyMiddleware(token: token))
         router.get("/status") { _, _ in await node.status() }

@@ -51,7 +51,10 @@ struct RunCommand: AsyncParsableCommand {
         // Every check of the configuration comes before a socket is opened: a refused
         // configuration must end the process with its message, not with an open transport.
         let consensus: ConsensusOptions?
-        do { consensus = try config.consensusOptions(identity: identity, validatorKey: validatorKey, genesis: genesis) } catch {
+        do {
+            try LocalAPI.checkListen(apiAddress)
+            consensus = try config.consensusOptions(identity: identity, validatorKey: validatorKey, genesis: genesis)
+        } catch {
             throw Failure(error.description)
         }
         let bootstrapAddresses = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
@@ -70,10 +73,8 @@ struct RunCommand: AsyncParsableCommand {
         options.consensus = consensus
         // Blocks and other large messages travel over TCP on the same port as UDP. The UDP
         // socket is open by now: a failure from here on closes it before the process ends.
-        let streams: TCPStreamTransport?
-        do { streams = options.consensus == nil ? nil : try await TCPStreamTransport.listen(transport.localAddress) } catch {
-            await transport.close()
-            throw error
+        let streams = try await closing(transport, nil) {
+            consensus == nil ? nil : try await TCPStreamTransport.listen(transport.localAddress)
         }
         let node = Node(options: options, transport: transport, clock: SystemClock(), random: SystemRandom(),
                         metrics: NodeMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger,
@@ -106,8 +107,8 @@ struct RunCommand: AsyncParsableCommand {
 
     /// `body`'s result; when it throws, the open sockets are closed first (a transport dropped
     /// without being closed is a crash, not an error message).
-    func closing<T>(_ transport: UDPTransport, _ streams: TCPStreamTransport?, _ body: () throws -> T) async throws -> T {
-        do { return try body() } catch {
+    func closing<T>(_ transport: UDPTransport, _ streams: TCPStreamTransport?, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch {
             await streams?.close()
             await transport.close()
             throw error
