@@ -21,5 +21,18 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
         return 256
     }
 
+    /// `count` (at most 16) bits starting at bit `start` (bit 0 is the most significant), as an
+    /// integer; bits past the end of the id read as 0.
+    public func bits(from start: Int, count: Int) -> Int {
+        precondition(start >= 0 && (0...16).contains(count), "bits(from:count:) reads 0 to 16 bits")
+        let bytes = digest.bytes
+        var value = 0
+        for bit in start..<(start + count) {
+            let set = bit < 256 && bytes[bit / 8] & (UInt8(0x80) >> (bit % 8)) != 0
+            value = value << 1 | (set ? 1 : 0)
+        }
+        return value
+    }
+
     public static func < (lhs: NodeID, rhs: NodeID) -> Bool { lhs.digest < rhs.digest }
 }

@@ -77,6 +77,7 @@ extension Node {
                 ])
                 eventSink.yield(.dhtJoinFailed(attempt: attempt, retryInMs: retryInMs, reason: reason))
             case let .contactAdded(contact):
+                options.observer?(.dhtContactAdded(contact.publicKey))
                 let known = peers.knows(contact.publicKey, at: contact.address)
                 peers.noteContact(contact.publicKey, at: contact.address, nowMs: clock.nowMs)
                 // A new contact gets our Hello: roles, listen addresses, and the address it sees us at.

@@ -6,6 +6,8 @@ public enum NodeObservation: Sendable {
     case dhtFinished(DHTResult)
     /// Kademlia maintenance the simulator measures (stores sent for re-replication, joins).
     case dhtJoined(contacts: Int)
+    /// A contact entered the routing table (the simulator checks that it had answered us first).
+    case dhtContactAdded(PublicKey)
     /// This node committed `block` (executed, with its state root) — agreement and validity checks.
     case committed(Block, stateRoot: Digest32)
     /// This node sealed and sent a consensus message (the no-double-vote check).

@@ -17,6 +17,14 @@ struct RoutingTestRandom: RandomNumberGenerator {
     mutating func key() -> PublicKey { try! PublicKey(bytes(32)) }
     mutating func nodeID() -> NodeID { NodeID(digest: try! Digest32(bytes(32))) }
 
+    /// A fresh key whose id falls in `region` of `bucket` of `table`.
+    mutating func key(inBucket bucket: Int, region: Int, of table: RoutingTable) -> PublicKey {
+        while true {
+            let candidate = key(inBucket: bucket, of: table)
+            if table.region(of: candidate.nodeID, inBucket: bucket) == region { return candidate }
+        }
+    }
+
     /// A fresh key whose id falls in `bucket` of `table` (cheap for small bucket indices).
     mutating func key(inBucket bucket: Int, of table: RoutingTable) -> PublicKey {
         while true {
@@ -32,12 +40,14 @@ func distinctAddress(_ n: Int) -> PeerAddress {
 }
 
 extension RoutingTable.Config {
-    /// Small buckets and no liveness grace period, for readable tests.
+    /// Small buckets, no liveness grace period and no spread rule (its own tests turn it on), for
+    /// readable tests of the least-recently-seen rules.
     static func small(k: Int = 4, cache: Int = 3) -> RoutingTable.Config {
         var config = RoutingTable.Config()
         config.k = k
         config.replacementCacheSize = cache
         config.livenessCheckAfterMs = 0
+        config.spreadBits = 0
         return config
     }
 }

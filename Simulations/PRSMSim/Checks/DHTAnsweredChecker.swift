@@ -1,7 +1,8 @@
 import PRSMNode
 
 /// No routing table holds a contact that never answered its owner: every contact must have sent
-/// that node a reply (Pong, Nodes, Value or Stored) that passed its pipeline.
+/// that node a reply (Pong, Nodes, Value or Stored) that passed its pipeline, before it entered the
+/// table (checked as it enters, so a contact that answers only later is still caught) and at the end.
 final class DHTAnsweredChecker: SimChecker {
     let name = "dht-contacts-answered"
     static let replyKinds: Set<UInt16> = [MessageKind.pong, .nodes, .value, .stored].map(\.rawValue).reduce(into: []) {
@@ -18,6 +19,11 @@ final class DHTAnsweredChecker: SimChecker {
         switch observation {
         case let .message(receiver, sender, kind) where Self.replyKinds.contains(kind):
             answeredBy[receiver, default: []].insert(sender)
+        case let .dhtContactAdded(node, contact):
+            checked += 1
+            if !(answeredBy[node] ?? []).contains(contact) {
+                violations.append("\(names[node]) added \(contact.nodeID) before it answered")
+            }
         case let .dhtSnapshot(node, contacts, _):
             let answered = answeredBy[node] ?? []
             for contact in contacts {
@@ -34,6 +40,7 @@ final class DHTAnsweredChecker: SimChecker {
             return CheckResult(name: name, passed: false, message:
                 "\(violations.count) contacts never answered their holder: \(violations.prefix(5).joined(separator: ", "))")
         }
-        return CheckResult(name: name, passed: true, message: "all \(checked) table contacts had answered their holder")
+        return CheckResult(name: name, passed: true,
+                           message: "all \(checked) table additions and final contacts had answered their holder")
     }
 }

@@ -8,6 +8,8 @@ enum SimObservation {
     case restored(node: Int, synced: [KnownPeer], restored: [KnownPeer])
     /// A message of `kind` from `sender` passed `receiver`'s pipeline (DHT checkers only).
     case message(receiver: Int, sender: PublicKey, kind: UInt16)
+    /// A contact entered `node`'s routing table.
+    case dhtContactAdded(node: Int, contact: PublicKey)
     /// A live node's routing table just before the end; `startedMs` is when it last (re)started.
     case dhtSnapshot(node: Int, contacts: [PublicKey], startedMs: UInt64)
     /// A node committed `block`, reaching `stateRoot`.

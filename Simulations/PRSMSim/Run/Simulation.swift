@@ -339,6 +339,8 @@ public final class Simulation: @unchecked Sendable {
             world.record("\(nodes[index].name) drop \(reason.rawValue)")
         case .dhtFinished:
             break
+        case let .dhtContactAdded(contact):
+            for checker in checkers { checker.observe(.dhtContactAdded(node: index, contact: contact)) }
         case let .dhtJoined(contacts):
             world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
             dhtStats.joined.insert(index)

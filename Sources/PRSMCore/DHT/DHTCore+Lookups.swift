@@ -2,7 +2,9 @@ import PRSMWire
 
 /// Driving lookups: sending their requests, taking their answers and timeouts, finishing them.
 extension DHTCore {
-    mutating func startLookup(target: NodeID, purpose: DHTPurpose, nowMs: UInt64) -> [Effect] {
+    /// Starts a lookup from the k closest contacts we know; it ends once its `closest` (k unless
+    /// given) closest candidates have answered.
+    mutating func startLookup(target: NodeID, purpose: DHTPurpose, closest: Int? = nil, nowMs: UInt64) -> [Effect] {
         table.recordLookup(of: target, nowMs: nowMs)
         let seeds = table.closest(to: target, count: config.lookup.k)
         if seeds.isEmpty {
@@ -12,7 +14,9 @@ extension DHTCore {
         }
         var id = random.next()
         while lookups[id] != nil { id = random.next() }
-        lookups[id] = RunningLookup(lookup: Lookup(target: target, seeds: seeds, config: config.lookup),
+        var lookupConfig = config.lookup
+        if let closest { lookupConfig.k = min(closest, lookupConfig.k) }
+        lookups[id] = RunningLookup(lookup: Lookup(target: target, seeds: seeds, config: lookupConfig),
                                     purpose: purpose, startedMs: nowMs)
         return advance(id, nowMs: nowMs)
     }
@@ -106,8 +110,9 @@ extension DHTCore {
         }
         lookups[lookupID]!.lookup.recordAnswer(from: from, contacts: contacts)
         effects += brokenVariantEffects(contacts, inbound, token: reply.token, nowMs: nowMs)
-        effects += advance(lookupID, nowMs: nowMs)
-        return effects
+        // The lookup's next requests (or its result) go out before the table's own sends (a
+        // liveness Ping, a newcomer's Hello): each is signed, and the lookup is what someone waits for.
+        return advance(lookupID, nowMs: nowMs) + effects
     }
 
     mutating func receiveValue(_ reply: ValueReply, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
@@ -125,7 +130,8 @@ extension DHTCore {
         running.foundValue = reply.value
         running.holder = from
         lookups[lookupID] = running
-        return effects + advance(lookupID, nowMs: nowMs)
+        // The result first, as in `receiveNodes`.
+        return advance(lookupID, nowMs: nowMs) + effects
     }
 
     mutating func receiveStored(_ reply: StoreReply, _ inbound: Inbound, nowMs: UInt64) -> [Effect] {
@@ -280,14 +286,20 @@ extension DHTCore {
             }
             // The caller has its value now; the repairs finish on their own (their answers only
             // update the table), as go-libp2p-kad-dht corrects stale peers after returning.
+            // First, so the caller has its value before the repairs are signed and sent.
             if running.storesPending > 0, let result = result(of: running, nowMs: nowMs) {
-                effects.append(result)
+                effects.insert(result, at: 0)
                 running.reported = true
             }
             lookups[id] = running
             return effects + finishIfStoresDone(id, nowMs: nowMs)
-        case .findNode, .refresh:
+        case .findNode:
             return finish(id, nowMs: nowMs)
+        case .refresh:
+            if let bucket = table.bucketIndex(of: running.lookup.target), spreadAfterRefresh.contains(bucket) {
+                queueSpreadLookups(ofBucket: bucket)
+            }
+            return finish(id, nowMs: nowMs) + startJoinRefreshes(nowMs: nowMs)
         }
     }
 
@@ -324,17 +336,54 @@ extension DHTCore {
 
     /// Kademlia's join: refresh the buckets farther than our closest neighbour, so the table
     /// learns contacts across the whole id space, not only near us.
+    /// - Farthest first: bucket 0 covers half of all keys, while the nearest buckets are mostly
+    ///   filled by the join's lookup of our own id.
+    /// - Then, with the spread rule on, one short lookup to each region of a full bucket's range
+    ///   that the bucket lacks: a bucket filled by one refresh holds the contacts around that
+    ///   lookup's target, and a get for a key elsewhere in its range would need a second round.
+    /// - At most `maintenanceLookupsPerTick × 4` run at once; each one that ends starts the next,
+    ///   so in a large network no bucket is left for the hourly refresh.
     mutating func refreshAfterJoin(nowMs: UInt64) -> [Effect] {
         guard let nearest = table.closest(to: ownID, count: 1).first,
               let deepest = table.bucketIndex(of: nearest.id) else { return [] }
+        pendingJoinRefreshes = (0..<deepest).map { JoinRefresh(bucket: $0, region: nil) }
+        spreadAfterRefresh = config.routing.spreadBits > 0 ? Set(0..<deepest) : []
+        return startJoinRefreshes(nowMs: nowMs)
+    }
+
+    /// Queues, ahead of the remaining bucket refreshes, one spread lookup per region of the
+    /// bucket's range (each is started only if still useful). Called once the bucket's own
+    /// refresh ended or was not needed, so the bucket is as full as it will get.
+    mutating func queueSpreadLookups(ofBucket bucket: Int) {
+        guard spreadAfterRefresh.remove(bucket) != nil else { return }
+        let regions = (0..<(1 << config.routing.spreadBits)).map { JoinRefresh(bucket: bucket, region: $0) }
+        pendingJoinRefreshes.insert(contentsOf: regions, at: 0)
+    }
+
+    /// Starts pending join refreshes that are still useful, up to the concurrency cap: a bucket's
+    /// refresh while it has room, a region's while an answer from there would displace a contact
+    /// of a more crowded region (`RoutingTable.wouldDisplace`).
+    mutating func startJoinRefreshes(nowMs: UInt64) -> [Effect] {
+        guard !pendingJoinRefreshes.isEmpty else { return [] }
+        var running = lookups.values.reduce(0) { $0 + ($1.purpose == .refresh ? 1 : 0) }
         var effects: [Effect] = []
-        var started = 0
-        for bucket in stride(from: deepest - 1, through: 0, by: -1)
-        where started < config.maintenanceLookupsPerTick * 4 && lookups.count < config.maxLookups / 2
-            && table.contacts(inBucket: bucket).count < config.routing.k {
-            started += 1
-            let target = table.refreshTarget(forBucket: bucket, randomBytes: random.bytes(32))
-            effects += startLookup(target: target, purpose: .refresh, nowMs: nowMs)
+        while running < config.maintenanceLookupsPerTick * 4, lookups.count < config.maxLookups / 2,
+              !pendingJoinRefreshes.isEmpty {
+            let next = pendingJoinRefreshes.removeFirst()
+            let bytes = random.bytes(32)
+            if let region = next.region {
+                let target = table.refreshTarget(forBucket: next.bucket, region: region, randomBytes: bytes)
+                guard table.wouldDisplace(target) else { continue }
+                effects += startLookup(target: target, purpose: .refresh, closest: config.spreadLookupK, nowMs: nowMs)
+            } else {
+                guard table.contacts(inBucket: next.bucket).count < config.routing.k else {
+                    queueSpreadLookups(ofBucket: next.bucket)
+                    continue
+                }
+                effects += startLookup(target: table.refreshTarget(forBucket: next.bucket, randomBytes: bytes),
+                                       purpose: .refresh, nowMs: nowMs)
+            }
+            running += 1
         }
         return effects
     }

@@ -32,6 +32,11 @@ public struct DHTCore: Sendable {
         public var heldTokenLifetimeMs: UInt64 = 240_000
         /// Requesters not yet in the table that we Ping (to add them when they answer) at once.
         public var maxRequesterChecks = 32
+        /// The closest contacts a join's spread lookup waits for. After the join refreshes a far
+        /// bucket, one spread lookup goes to each region of its range the bucket lacks (see
+        /// `RoutingTable.Config.spreadBits`); a few answerers there are all it needs, so it ends
+        /// after about two rounds instead of waiting for k.
+        public var spreadLookupK = 3
         /// Bucket refresh and record re-replication lookups started per tick.
         public var maintenanceLookupsPerTick = 2
         /// After a get finds a value, nodes of the lookup that should have held it and did not
@@ -79,6 +84,13 @@ public struct DHTCore: Sendable {
         case requesterPing(NodeID)
         /// A FIND_NODE telling a contact we switched to client mode.
         case announce(NodeID)
+    }
+
+    /// A lookup the join runs to fill a bucket: the whole bucket (`region` nil), or one region of
+    /// its range the full bucket lacks.
+    struct JoinRefresh: Equatable, Sendable {
+        let bucket: Int
+        let region: Int?
     }
 
     struct Outstanding: Sendable {
@@ -143,6 +155,11 @@ public struct DHTCore: Sendable {
     var failedJoinAttempts = 0
     /// When the confirming lookup of our own id is due (`Config.confirmJoinAfterMs`).
     var confirmJoinAtMs: UInt64?
+    /// Refreshes the join still has to start, farthest bucket first (bounded by 256 buckets ×
+    /// (1 + 2^spreadBits)).
+    var pendingJoinRefreshes: [JoinRefresh] = []
+    /// Buckets whose join refresh has not ended yet: when it does, their spread lookups are queued.
+    var spreadAfterRefresh = Set<Int>()
     /// Requesters whose first Ping timed out and were pinged once more (cleared beyond
     /// 4 × `maxRequesterChecks`, so bounded).
     var retriedRequesters = Set<NodeID>()
@@ -323,7 +340,7 @@ public struct DHTCore: Sendable {
     }
 
     mutating func maintain(nowMs: UInt64) -> [Effect] {
-        var effects: [Effect] = []
+        var effects = startJoinRefreshes(nowMs: nowMs)
         var budget = config.maintenanceLookupsPerTick
         if let at = confirmJoinAtMs, nowMs >= at, lookups.count < config.maxLookups / 2 {
             confirmJoinAtMs = nil

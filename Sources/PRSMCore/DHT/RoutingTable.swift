@@ -13,7 +13,11 @@ import PRSMWire
 /// - `.added` is reported once per genuinely new table entry, never for an answer from a contact
 ///   already in the table or waiting in a cache, so callers replicate only to real newcomers;
 /// - per network prefix (IPv4 /24, IPv6 /48) at most `maxPerPrefixPerBucket` contacts per bucket
-///   and `maxPerPrefixPerTable` in the whole table.
+///   and `maxPerPrefixPerTable` in the whole table;
+/// - a full bucket keeps its contacts spread over its range (`spreadBits`): a newcomer from a
+///   region of the range holding at least two fewer contacts than the most crowded region moves
+///   that region's least-recently-seen contact to the replacement cache and takes its place, and
+///   a freed slot goes to the candidate from the emptiest region.
 ///
 /// Every input carries the current time; randomness (refresh targets) is supplied by the caller.
 /// Nothing is decided by Dictionary or Set iteration order.
@@ -38,6 +42,13 @@ public struct RoutingTable: Sendable {
         /// An entry is removed after this many failures in a row even when no replacement is
         /// waiting; with a replacement waiting, one reported failure evicts it.
         public var maxConsecutiveFailures = 5
+        /// A bucket's range is split into 2^spreadBits regions by the id bits after the bucket's
+        /// own bit, and a full bucket keeps its contacts spread over them. Without it, the join's
+        /// one refresh lookup per far bucket fills that bucket from the corner of the id space
+        /// around the lookup's target, least-recently-seen eviction keeps them, and a get for a key
+        /// elsewhere in that half of the space needs a second round. A newcomer displaces only
+        /// toward balance, so a balanced bucket of live contacts cannot be flushed. 0 turns it off.
+        public var spreadBits = 3
 
         public init() {}
     }
@@ -90,6 +101,7 @@ public struct RoutingTable: Sendable {
         precondition(config.maxPerPrefixPerBucket >= 1 && config.maxPerPrefixPerTable >= 1,
                      "IP prefix limits must be at least 1 (use Int.max to disable)")
         precondition(config.maxConsecutiveFailures >= 1, "maxConsecutiveFailures must be at least 1")
+        precondition((0...4).contains(config.spreadBits), "spreadBits must be 0 to 4")
         self.ownID = ownID
         self.config = config
         createdMs = nowMs
@@ -239,6 +251,20 @@ public struct RoutingTable: Sendable {
         return NodeID(digest: try! Digest32(bytes))
     }
 
+    /// A lookup target inside region `region` of bucket `index` (see `Config.spreadBits`).
+    public func refreshTarget(forBucket index: Int, region: Int, randomBytes: [UInt8]) -> NodeID {
+        precondition((0..<(1 << config.spreadBits)).contains(region), "region \(region) out of range")
+        var bytes = refreshTarget(forBucket: index, randomBytes: randomBytes).bytes
+        for offset in 0..<config.spreadBits where index + 1 + offset < Self.bucketCount {
+            let bit = index + 1 + offset
+            let mask = UInt8(0x80) >> (bit % 8)
+            let set = region & (1 << (config.spreadBits - 1 - offset)) != 0
+            bytes[bit / 8] = set ? bytes[bit / 8] | mask : bytes[bit / 8] & ~mask
+        }
+        // Exactly 32 bytes, so the conversion cannot fail.
+        return NodeID(digest: try! Digest32(bytes))
+    }
+
     public func contains(_ id: NodeID) -> Bool {
         guard let index = storedBucketIndex(of: id) else { return false }
         return buckets[index].entryPosition(of: id) != nil
@@ -266,8 +292,16 @@ public struct RoutingTable: Sendable {
         guard index < buckets.count else { return true }
         let bucket = buckets[index]
         if bucket.entries.count < config.k || bucket.replacements.count < config.replacementCacheSize { return true }
+        if displaceablePosition(for: id, in: index) != nil { return true }
         guard let freshest = bucket.replacements.lazy.map(\.lastSeenMs).max() else { return true }
         return Self.elapsed(since: freshest, nowMs: nowMs) >= config.livenessCheckAfterMs
+    }
+
+    /// Whether `id`, were it to answer, would displace a contact of its full bucket to even out
+    /// the bucket's spread (see `Config.spreadBits`).
+    public func wouldDisplace(_ id: NodeID) -> Bool {
+        guard let index = storedBucketIndex(of: id), buckets[index].entries.count >= config.k else { return false }
+        return displaceablePosition(for: id, in: index) != nil
     }
 
     /// A bucket's contacts, least recently seen first.
@@ -330,6 +364,14 @@ public struct RoutingTable: Sendable {
             insertEntry(contact, in: index)
             return [.added(contact)]
         }
+        if let position = displaceablePosition(for: contact.id, in: index) {
+            // The displaced contact is alive: it waits in the cache for the next free slot.
+            if buckets[index].check?.id == buckets[index].entries[position].contact.id { buckets[index].check = nil }
+            let displaced = removeEntry(at: position, in: index)
+            insertEntry(contact, in: index)
+            cache(displaced, in: index)
+            return [.evicted(displaced), .added(contact)]
+        }
         cache(contact, in: index)
         return startLivenessCheck(in: index, nowMs: nowMs)
     }
@@ -369,9 +411,45 @@ public struct RoutingTable: Sendable {
         return effects
     }
 
-    /// The freshest cached contact that would fit the IP limits (were `excluding` gone).
+    /// The cached contact that would fit the IP limits (were `excluding` gone) from the region with
+    /// the fewest contacts, the freshest of those.
     private func nextReplacement(in index: Int, excluding: Contact?) -> Int? {
-        buckets[index].replacements.firstIndex { diversityRefusal(for: $0.address, in: index, excluding: excluding) == nil }
+        let replacements = buckets[index].replacements
+        let fitting = replacements.indices.lazy.filter {
+            self.diversityRefusal(for: replacements[$0].address, in: index, excluding: excluding) == nil
+        }
+        guard config.spreadBits > 0 else { return fitting.first }
+        var counts = regionCounts(inBucket: index)
+        if let excluding, buckets[index].entryPosition(of: excluding.id) != nil {
+            counts[region(of: excluding.id, inBucket: index)] -= 1
+        }
+        // `min(by:)` keeps the first of equals: the freshest.
+        return fitting.min { counts[region(of: replacements[$0].id, inBucket: index)]
+            < counts[region(of: replacements[$1].id, inBucket: index)] }
+    }
+
+    /// The region of bucket `index`'s range that `id` falls in: its `spreadBits` bits after the
+    /// bucket's own bit.
+    func region(of id: NodeID, inBucket index: Int) -> Int {
+        id.bits(from: index + 1, count: config.spreadBits)
+    }
+
+    /// Table entries per region of bucket `index`.
+    private func regionCounts(inBucket index: Int) -> [Int] {
+        var counts = [Int](repeating: 0, count: 1 << config.spreadBits)
+        for entry in buckets[index].entries { counts[region(of: entry.contact.id, inBucket: index)] += 1 }
+        return counts
+    }
+
+    /// In full bucket `index`, the entry a newcomer `id` displaces: the least-recently-seen of the
+    /// most crowded region, when `id`'s region holds at least two fewer (so the move evens the
+    /// spread and can never be undone by the displaced contact coming back).
+    private func displaceablePosition(for id: NodeID, in index: Int) -> Int? {
+        guard config.spreadBits > 0, index < buckets.count else { return nil }
+        let counts = regionCounts(inBucket: index)
+        let crowded = counts.max() ?? 0
+        guard counts[region(of: id, inBucket: index)] + 2 <= crowded else { return nil }
+        return buckets[index].entries.firstIndex { counts[region(of: $0.contact.id, inBucket: index)] == crowded }
     }
 
     private func diversityRefusal(for address: PeerAddress, in index: Int, excluding: Contact?) -> Refusal? {
