@@ -259,10 +259,12 @@ public actor Node {
             countDrop(.banned)
             return
         }
-        // Late DHT answers (α asked, the first one finished the lookup) skip the signature check.
+        // A value that hashes to the key a get asked for finishes that get before the signature
+        // check; late DHT answers (α asked, the first one finished the lookup) skip the check.
         let outcome = pipeline.receive(bytes, from: source, nowMs: now,
                                        maxSize: viaStream ? Envelope.maxFrameSize : nil) { sender, message in
-            self.dht.wantsReply(message, from: sender, nowMs: now)
+            if !viaStream { self.applyDHT(self.dht.takeSelfCertifyingValue(message, from: sender, nowMs: now)) }
+            return self.dht.wantsReply(message, from: sender, nowMs: now)
         }
         if let cpu = options.cpu {
             cpu(.bytes(bytes.readableBytes))

@@ -42,7 +42,8 @@ public struct ReceivePipeline: Sendable {
     /// `maxSize` overrides the datagram limit for envelopes that arrived as stream frames.
     /// `worthVerifying` sees a decoded message before its signature is checked: when it says no,
     /// the envelope is dropped as `.unwanted` (nothing recorded), saving the check's cost for
-    /// messages the node could only ignore. It must not change state: the sender is unproven.
+    /// messages the node could only ignore. The sender is unproven: it may act only on what a
+    /// message proves by itself (a DHT value that hashes to the key asked for), never on who sent it.
     public mutating func receive(_ bytes: ByteBuffer, from source: PeerAddress, nowMs: UInt64,
                                  maxSize: Int? = nil,
                                  worthVerifying: (PublicKey, Message) -> Bool = { _, _ in true }) -> Outcome {

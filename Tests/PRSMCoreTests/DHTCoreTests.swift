@@ -804,6 +804,35 @@ struct DHTCoreScriptedLookupTests {
         #expect(core.lookups.isEmpty)
     }
 
+    /// The node hands a decoded Value to the core before its signature check: only a value that
+    /// hashes to the key, from the key asked, for the request asked, finishes the get then, and the
+    /// checked reply that follows reports nothing more.
+    @Test func aValueThatProvesItselfFinishesTheGetBeforeTheSignatureCheck() {
+        let value = Array("a value that proves itself".utf8)
+        let (joined, key, nearer, farther) = Self.coreWithTwoPeers(for: value)
+        var core = joined
+        guard let first = sends(core.get(key, operation: 1, nowMs: 10)).first, first.to == nearer.address,
+              case let .dht(.findValue(request)) = first.message else {
+            Issue.record("with α = 1 the nearer peer is asked first")
+            return
+        }
+        let id = request.header.requestID
+        let wrongValue = Message.dht(.value(ValueReply(requestID: id, token: [], value: Array("forged".utf8))))
+        let genuine = Message.dht(.value(ValueReply(requestID: id, token: [], value: value)))
+        let otherRequest = Message.dht(.value(ValueReply(requestID: id &+ 1, token: [], value: value)))
+        #expect(core.takeSelfCertifyingValue(wrongValue, from: nearer.publicKey, nowMs: 15).isEmpty)
+        #expect(core.takeSelfCertifyingValue(genuine, from: farther.publicKey, nowMs: 15).isEmpty)
+        #expect(core.takeSelfCertifyingValue(otherRequest, from: nearer.publicKey, nowMs: 15).isEmpty)
+        #expect(core.lookupCount == 1, "nothing unproven ended the get")
+
+        let early = finishedResults(core.takeSelfCertifyingValue(genuine, from: nearer.publicKey, nowMs: 16))
+        #expect(early.map(\.value) == [value] && early.first?.succeeded == true)
+        #expect(core.takeSelfCertifyingValue(genuine, from: nearer.publicKey, nowMs: 17).isEmpty)
+        // The checked reply (if the pipeline still verifies it) adds no second result.
+        #expect(finishedResults(core.receive(genuine, from: nearer, nowMs: 18)).isEmpty)
+        #expect(core.lookups.isEmpty)
+    }
+
     /// Two peers in bucket 0 of `core` (k = 1 there), found by trying seeds.
     static func twoInOneBucket(of core: DHTCore) -> (ScriptedPeer, ScriptedPeer) {
         let candidates = (1...64).map { ScriptedPeer($0, salt: 0x66) }.filter { core.table.bucketIndex(of: $0.id) == 0 }
