@@ -62,10 +62,11 @@ public struct DHTLoopbackBench: Sendable {
     // MARK: one run
 
     func runOnce(_ count: Int) async throws -> JSONValue {
+        let crypto = CryptoCounts()
         let rssBefore = SimScaleBench.residentBytes()
         let snmpBefore = KernelUDP.snmp()
         let started = ContinuousClock.now
-        let joining = try await startNodes(count)
+        let joining = try await startNodes(count, crypto: crypto)
         let all = joining.nodes
         let joined = joining.joinedAt.count
         let joinStart = all.count > 1 ? all[1].started : started
@@ -113,12 +114,15 @@ public struct DHTLoopbackBench: Sendable {
         var sequential: [GetSample] = []
         let sequentialStart = ContinuousClock.now
         let sequentialCPUStart = SimScaleBench.processCPUSeconds()
+        let cryptoStart = crypto.snapshot
         for _ in 0..<(values.isEmpty ? 0 : sequentialGets) {
             let (getter, key, value) = await pickGet(&generator)
             sequential.append(await Self.timedGet(getter, key, value, deadline: .seconds(operationDeadlineSeconds)))
         }
         let sequentialWall = Self.seconds(ContinuousClock.now - sequentialStart)
         let sequentialCPU = SimScaleBench.processCPUSeconds() - sequentialCPUStart
+        let cryptoEnd = crypto.snapshot
+        func perGet(_ count: Int) -> JSONValue { .double(sequential.isEmpty ? 0 : Double(count) / Double(sequential.count)) }
 
         var jobs: [(BenchNode, Digest32, [UInt8])] = []
         for _ in 0..<(values.isEmpty ? 0 : concurrentGets) { jobs.append(await pickGet(&generator)) }
@@ -165,6 +169,7 @@ public struct DHTLoopbackBench: Sendable {
             "puts_succeeded": .int(putsSucceeded),
             "stored_at_mean": .double(putsSucceeded == 0 ? 0 : Double(storedAt) / Double(putsSucceeded)),
             "get_latency_ms": Self.percentiles(sequential.map(\.milliseconds)),
+            "get_latency_ms_guarded": Self.percentiles(sequential.map(\.guardedMilliseconds)),
             "get_latency_ms_conc": Self.percentiles(concurrent.map(\.milliseconds)),
             "gets_per_s_seq": .double(sequentialWall > 0 ? Double(sequential.count) / sequentialWall : 0),
             "gets_per_s_conc": .double(concurrentWall > 0 ? Double(concurrent.count) / concurrentWall : 0),
@@ -172,6 +177,10 @@ public struct DHTLoopbackBench: Sendable {
             // latency × cores means the machine, not the protocol's round trips, sets the pace.
             "cpu_ms_per_get_seq": .double(sequential.isEmpty ? 0 : sequentialCPU * 1_000 / Double(sequential.count)),
             "idle_cpu_cores": .double(idleCores),
+            // Ed25519 work per sequential get over all nodes (the getter, its responders, and
+            // whatever upkeep ran meanwhile): the largest part of its CPU.
+            "signs_per_get_seq": perGet(cryptoEnd.signs - cryptoStart.signs),
+            "verifies_per_get_seq": perGet(cryptoEnd.verifies - cryptoStart.verifies),
             "gets": .int(gets.count),
             "success_rate": .double(gets.isEmpty ? 0 : Double(found) / Double(gets.count)),
             "rpcs_per_get": .double(gets.isEmpty ? 0 : Double(gets.map(\.requests).reduce(0, +)) / Double(gets.count)),
@@ -202,7 +211,7 @@ public struct DHTLoopbackBench: Sendable {
     /// The seed, then the rest through it, `joinBatch` at a time: the next batch starts once
     /// every node of the previous one reports joined (at most `batchJoinWaitSeconds` later) and
     /// `joinGapMs` passed, so the machine is never flooded by joins it cannot keep up with.
-    func startNodes(_ count: Int) async throws -> Joining {
+    func startNodes(_ count: Int, crypto: CryptoCounts) async throws -> Joining {
         var nodes: [BenchNode] = []
         var joinedAt: [Int: ContinuousClock.Instant] = [:]
         func start(_ index: Int, bootstrap: [PeerAddress]) async throws {
@@ -210,6 +219,7 @@ public struct DHTLoopbackBench: Sendable {
             options.bootstrap = bootstrap
             options.dht.routing.k = k
             options.dht.lookup.k = k
+            options.cpu = crypto.count
             let address = PeerAddress.ipv4(127, firstOctet + UInt8(index / 250), UInt8(1 + index % 250), 1, port: 0)
             do {
                 nodes.append(try await BenchNode(options: options, address: address))
@@ -248,16 +258,27 @@ public struct DHTLoopbackBench: Sendable {
 
     struct GetSample: Sendable {
         let milliseconds: Double
+        /// Including the timeout guard's two task hops (how this bench timed gets until stop 17).
+        let guardedMilliseconds: Double
         let correct: Bool
         let requests: Int
         let hops: Int
     }
 
+    /// One get, timed inside the task that calls the node, around the call: the caller's view,
+    /// without the task hops of the timeout guard around it (a get past `deadline` counts as
+    /// failed, timed at the deadline).
     static func timedGet(_ getter: BenchNode, _ key: Digest32, _ value: [UInt8], deadline: Duration) async -> GetSample {
-        let begin = ContinuousClock.now
-        let result = await bounded(deadline) { await getter.node.dhtGet(key) }
-        return GetSample(milliseconds: milliseconds(ContinuousClock.now - begin), correct: result?.value == value,
-                         requests: result?.requests ?? 0, hops: result?.hops ?? 0)
+        let outerBegin = ContinuousClock.now
+        let timed = await bounded(deadline) { () async -> (DHTResult, Duration) in
+            let begin = ContinuousClock.now
+            let result = await getter.node.dhtGet(key)
+            return (result, ContinuousClock.now - begin)
+        }
+        let result = timed?.0
+        return GetSample(milliseconds: milliseconds(timed?.1 ?? deadline),
+                         guardedMilliseconds: milliseconds(ContinuousClock.now - outerBegin),
+                         correct: result?.value == value, requests: result?.requests ?? 0, hops: result?.hops ?? 0)
     }
 
     static func stop(_ nodes: [BenchNode]) async {
@@ -303,6 +324,22 @@ public struct DHTLoopbackBench: Sendable {
             Task {
                 once.resume(await body())
                 timer.cancel()
+            }
+        }
+    }
+
+    /// Signatures made and checked by every node of a run.
+    final class CryptoCounts: Sendable {
+        private let signs = Atomic<Int>(0)
+        private let verifies = Atomic<Int>(0)
+
+        var snapshot: (signs: Int, verifies: Int) { (signs.load(ordering: .relaxed), verifies.load(ordering: .relaxed)) }
+
+        @Sendable func count(_ work: CPUWork) {
+            switch work {
+            case .sign: signs.add(1, ordering: .relaxed)
+            case .verify: verifies.add(1, ordering: .relaxed)
+            case .bytes: break
             }
         }
     }
