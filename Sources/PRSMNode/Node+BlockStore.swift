@@ -70,6 +70,17 @@ extension Node {
 
     static let snapshotKey = Array("snapshot".utf8)
 
+    /// Whether `store` holds a chain to restore (blocks or a state snapshot): then the restored
+    /// chain's current validator set, not genesis, says who validates. An unreadable store counts
+    /// as holding one, so start-up does not refuse what the replica would decide.
+    public static func holdsChain(_ store: any Store) -> Bool {
+        do {
+            return try store.summary(.blocks).highestKey != nil || store.get(.consensus, snapshotKey) != nil
+        } catch {
+            return true
+        }
+    }
+
     static func loadSnapshot(from store: any Store, logger: Logger) -> ConsensusSnapshot? {
         do {
             guard let bytes = try store.get(.consensus, snapshotKey) else { return nil }

@@ -14,10 +14,16 @@ extension Node {
 
     /// A validator key the current set runs on another node does not sign here (two nodes
     /// signing for one validator could sign twice in a view): almost surely a misconfiguration.
+    /// One the set does not list at all (not yet added, or removed) only follows, too.
     func warnIfValidatorRunsElsewhere() {
-        guard let replica = consensus, replica.validatorRunsElsewhere else { return }
-        logger.warning("validator key run by another node in the current set: following without voting",
-                       metadata: ["epoch": "\(replica.epoch)"])
+        guard let replica = consensus else { return }
+        if replica.validatorRunsElsewhere {
+            logger.warning("validator key run by another node in the current set: following without voting",
+                           metadata: ["epoch": "\(replica.epoch)"])
+        } else if replica.validatorOutsideSet {
+            logger.warning("validator key not in the current validator set: following without voting",
+                           metadata: ["epoch": "\(replica.epoch)"])
+        }
     }
 
     /// Runs `body` on the replica in place. (Copying it out of the optional and back would copy

@@ -280,23 +280,29 @@ public struct NodeConfig: Sendable, Equatable {
     }
 
     /// The consensus engine settings for `genesis`, or nil without a `[consensus]` section.
-    /// A node that is to vote needs `validatorKey` (its validator.key), and genesis must name
-    /// that validator with this node's identity as its node.
-    public func consensusOptions(identity: SigningKey, validatorKey: SigningKey?, genesis: Genesis) throws(NodeError)
-        -> ConsensusOptions? {
+    /// A node that is to vote needs `validatorKey` (its validator.key). A node with no chain yet
+    /// is checked against genesis, which must name that validator with this node's identity as
+    /// its node. With a stored chain (`storedChain`) the current validator set decides instead,
+    /// since later epochs may have added or moved the validator: the replica checks it once the
+    /// chain is restored, and the node warns and only follows when that set does not run the key
+    /// on this node.
+    public func consensusOptions(identity: SigningKey, validatorKey: SigningKey?, genesis: Genesis,
+                                 storedChain: Bool = false) throws(NodeError) -> ConsensusOptions? {
         guard consensusEnabled else { return nil }
         if consensusValidator {
             guard let validatorKey else {
                 throw .badConfig("consensus.validator", "a validator needs its consensus key in validator.key "
                                  + "(`prsm-node init --validator` creates one with the data directory)")
             }
-            guard let entry = genesis.validators.first(where: { $0.publicKey == validatorKey.publicKey }) else {
-                throw .badConfig("consensus.validator",
-                                 "validator key \(validatorKey.publicKey.hex.prefix(16))… is not a validator of \(genesis.name)")
-            }
-            guard entry.nodeKey == identity.publicKey else {
-                throw .badConfig("consensus.validator", "\(genesis.name) runs validator \(validatorKey.publicKey.hex.prefix(16))… "
-                                 + "on node \(entry.nodeKey.hex.prefix(16))…, not on this node \(identity.publicKey.hex.prefix(16))…")
+            if !storedChain {
+                guard let entry = genesis.validators.first(where: { $0.publicKey == validatorKey.publicKey }) else {
+                    throw .badConfig("consensus.validator",
+                                     "validator key \(validatorKey.publicKey.hex.prefix(16))… is not a validator of \(genesis.name)")
+                }
+                guard entry.nodeKey == identity.publicKey else {
+                    throw .badConfig("consensus.validator", "\(genesis.name) runs validator \(validatorKey.publicKey.hex.prefix(16))… "
+                                     + "on node \(entry.nodeKey.hex.prefix(16))…, not on this node \(identity.publicKey.hex.prefix(16))…")
+                }
             }
         }
         var book: [PublicKey: [PeerAddress]] = [:]

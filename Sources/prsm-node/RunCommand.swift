@@ -50,18 +50,17 @@ struct RunCommand: AsyncParsableCommand {
 
         // Every check of the configuration comes before a socket is opened: a refused
         // configuration must end the process with its message, not with an open transport.
+        let store: GRDBStore
         let consensus: ConsensusOptions?
         do {
             try LocalAPI.checkListen(apiAddress)
-            consensus = try config.consensusOptions(identity: identity, validatorKey: validatorKey, genesis: genesis)
+            store = try GRDBStore(path: dir.databasePath, networkID: genesis.networkID)
+            consensus = try config.consensusOptions(identity: identity, validatorKey: validatorKey, genesis: genesis,
+                                                    storedChain: Node.holdsChain(store))
         } catch {
-            throw Failure(error.description)
+            throw Failure(String(describing: error))
         }
         let bootstrapAddresses = try config.bootstrapAddresses + bootstrap.map { try parseAddress($0, "--bootstrap") }
-        let store: GRDBStore
-        do { store = try GRDBStore(path: dir.databasePath, networkID: genesis.networkID) } catch {
-            throw Failure(error.description)
-        }
         let transport = try await UDPTransport.bind(listenAddress)
         let registry = PrometheusCollectorRegistry()
         var options = Node.Options(identity: identity, genesis: genesis)

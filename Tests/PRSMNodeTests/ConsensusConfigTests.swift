@@ -31,6 +31,27 @@ struct ConsensusConfigTests {
         }
     }
 
+    /// With a stored chain, later epochs may have added or moved the validator: the restored
+    /// chain's current set decides (the replica follows and the node warns if it does not run the
+    /// key here), so start-up does not refuse on genesis alone. Without a chain it still does.
+    @Test func withAStoredChainTheCurrentSetNotGenesisDecidesWhoValidates() throws {
+        let config = try NodeConfig.parse(Self.validatorSection, path: "c.toml")
+        let newcomer = SigningKey.generate()
+        #expect(throws: NodeError.self) {
+            _ = try config.consensusOptions(identity: Devnet.nodeKey(2), validatorKey: newcomer, genesis: Devnet.genesis)
+        }
+        let added = try #require(try config.consensusOptions(identity: Devnet.nodeKey(2), validatorKey: newcomer,
+                                                             genesis: Devnet.genesis, storedChain: true))
+        #expect(added.validatorKey?.publicKey == newcomer.publicKey)
+        let moved = try #require(try config.consensusOptions(identity: Devnet.nodeKey(2), validatorKey: Devnet.validatorKey(1),
+                                                             genesis: Devnet.genesis, storedChain: true))
+        #expect(moved.validatorKey?.publicKey == Devnet.validatorKey(1).publicKey)
+        // The key itself is still required.
+        #expect {
+            _ = try config.consensusOptions(identity: Devnet.nodeKey(1), validatorKey: nil, genesis: Devnet.genesis, storedChain: true)
+        } throws: { "\($0)".contains("validator.key") }
+    }
+
     @Test func aValidatorNeedsItsOwnConsensusKeyRunOnTheNodeGenesisNames() throws {
         let config = try NodeConfig.parse(Self.validatorSection, path: "c.toml")
         // No validator.key: the node cannot vote, and says where the key belongs.

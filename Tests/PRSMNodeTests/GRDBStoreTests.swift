@@ -9,6 +9,27 @@ struct GRDBStoreTests {
         return dir.appendingPathComponent("node.sqlite").path
     }
 
+    /// What `run` asks before its consensus check: a fresh store holds no chain; a stored block
+    /// or a state snapshot is one.
+    @Test func aStoreHoldsAChainOnceItHasABlockOrASnapshot() throws {
+        let fresh = try GRDBStore(path: try databasePath(), networkID: Devnet.genesis.networkID)
+        #expect(!Node.holdsChain(fresh))
+        var batch = StoreBatch()
+        batch.put(.node, Array("sequence".utf8), [1])
+        try fresh.apply(batch)
+        #expect(!Node.holdsChain(fresh), "bookkeeping is no chain")
+        batch = StoreBatch()
+        batch.put(.blocks, [0, 0, 0, 0, 0, 0, 0, 1], [1, 2, 3])
+        try fresh.apply(batch)
+        #expect(Node.holdsChain(fresh))
+
+        let synced = try GRDBStore(path: try databasePath(), networkID: Devnet.genesis.networkID)
+        batch = StoreBatch()
+        batch.put(.consensus, Array("snapshot".utf8), [9])
+        try synced.apply(batch)
+        #expect(Node.holdsChain(synced))
+    }
+
     @Test func dataSurvivesReopening() throws {
         let path = try databasePath()
         do {

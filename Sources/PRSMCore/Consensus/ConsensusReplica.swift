@@ -144,6 +144,12 @@ public struct ConsensusReplica: Sendable {
         key.map { Self.runsElsewhere($0.publicKey, than: nodeKey, in: core.validators) } ?? false
     }
 
+    /// The node holds a validator key the current set does not list (not yet added, or removed):
+    /// it only follows.
+    public var validatorOutsideSet: Bool {
+        key.map { core.validators.index(of: $0.publicKey) == nil } ?? false
+    }
+
     /// The nodes of the current validators other than this one: where its messages go.
     public var otherValidators: [PublicKey] { Self.others(core.validators.nodeKeys, than: nodeKey) }
 
