@@ -743,16 +743,25 @@ struct DHTCoreScriptedLookupTests {
         return (core, key, pair[0], pair[1])
     }
 
+    /// `coreWithTwoPeers` with a get of `value`'s key started at 10 ms, and its one FIND_VALUE
+    /// (α = 1), to the nearer peer; nil (an issue recorded) otherwise.
+    static func getAskingTheNearerPeer(for value: [UInt8])
+        -> (core: DHTCore, key: Digest32, nearer: ScriptedPeer, farther: ScriptedPeer, request: FindValue)? {
+        let (joined, key, nearer, farther) = coreWithTwoPeers(for: value)
+        var core = joined
+        let first = sends(core.get(key, operation: 1, nowMs: 10))
+        guard first.count == 1, first[0].to == nearer.address, case let .dht(.findValue(request)) = first[0].message else {
+            Issue.record("with α = 1 the nearer peer is asked first: \(first)")
+            return nil
+        }
+        return (core, key, nearer, farther, request)
+    }
+
     @Test func aForgedValueIsReportedAndTheGetAsksOn() {
         let value = Array("the genuine value".utf8)
-        let (joined, key, liar, honest) = Self.coreWithTwoPeers(for: value)
-        var core = joined
-
-        let first = sends(core.get(key, operation: 1, nowMs: 10))
-        guard first.count == 1, first[0].to == liar.address, case let .dht(.findValue(request)) = first[0].message else {
-            Issue.record("with α = 1 the nearer peer is asked first: \(first)")
-            return
-        }
+        guard let started = Self.getAskingTheNearerPeer(for: value) else { return }
+        var core = started.core
+        let (liar, honest, request) = (started.nearer, started.farther, started.request)
         let forged = ValueReply(requestID: request.header.requestID, token: [], value: Array("forged".utf8))
         let afterLie = core.receive(.dht(.value(forged)), from: liar, nowMs: 20)
         #expect(afterLie.contains { if case .misbehaved(liar.publicKey, _) = $0 { return true } else { return false } })
@@ -771,14 +780,9 @@ struct DHTCoreScriptedLookupTests {
 
     @Test func aGetReportsItsValueAtOnceAndRepairsTheNearerNodeAfterwards() {
         let value = Array("a value the nearer node lost".utf8)
-        let (joined, key, nearer, holder) = Self.coreWithTwoPeers(for: value)
-        var core = joined
-
-        guard let first = sends(core.get(key, operation: 1, nowMs: 10)).first, first.to == nearer.address,
-              case let .dht(.findValue(toNearer)) = first.message else {
-            Issue.record("with α = 1 the nearer peer is asked first")
-            return
-        }
+        guard let started = Self.getAskingTheNearerPeer(for: value) else { return }
+        var core = started.core
+        let (nearer, holder, toNearer) = (started.nearer, started.farther, started.request)
         // The nearer node has lost the value; its answer carries a token for a later STORE.
         let token = [UInt8](repeating: 7, count: DHTLimits.tokenSize)
         let afterNearer = core.receive(.dht(.nodes(NodesReply(requestID: toNearer.header.requestID, token: token, contacts: []))),
@@ -809,13 +813,9 @@ struct DHTCoreScriptedLookupTests {
     /// checked reply that follows reports nothing more.
     @Test func aValueThatProvesItselfFinishesTheGetBeforeTheSignatureCheck() {
         let value = Array("a value that proves itself".utf8)
-        let (joined, key, nearer, farther) = Self.coreWithTwoPeers(for: value)
-        var core = joined
-        guard let first = sends(core.get(key, operation: 1, nowMs: 10)).first, first.to == nearer.address,
-              case let .dht(.findValue(request)) = first.message else {
-            Issue.record("with α = 1 the nearer peer is asked first")
-            return
-        }
+        guard let started = Self.getAskingTheNearerPeer(for: value) else { return }
+        var core = started.core
+        let (nearer, farther, request) = (started.nearer, started.farther, started.request)
         let id = request.header.requestID
         let wrongValue = Message.dht(.value(ValueReply(requestID: id, token: [], value: Array("forged".utf8))))
         let genuine = Message.dht(.value(ValueReply(requestID: id, token: [], value: value)))
