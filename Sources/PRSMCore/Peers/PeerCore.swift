@@ -348,9 +348,7 @@ public struct KnownPeer: Equatable, Sendable {
     public var lastSeenMs: UInt64
     public var rttMs: UInt64?
     public var roles: Roles
-    /// Where the peer says it listens (from its Hello). Kept in memory only: the address book
-    /// (`AddressBookCodec`) does not store it, so it is empty for restored peers until they
-    /// handshake again.
+    /// Where the peer says it listens (from its Hello); the address book keeps it across restarts.
     public var listenAddresses: [PeerAddress]
 
     public init(key: PublicKey, address: PeerAddress, lastSeenMs: UInt64, rttMs: UInt64? = nil, roles: Roles = [],
