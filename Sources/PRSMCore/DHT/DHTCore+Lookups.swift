@@ -126,12 +126,8 @@ extension DHTCore {
             effects.append(.misbehaved(inbound.sender, "returned a value that does not hash to key \(key.hex.prefix(16))"))
             return effects + advance(lookupID, nowMs: nowMs)
         }
-        running.lookup.recordValue(from: from)
-        running.foundValue = reply.value
-        running.holder = from
-        lookups[lookupID] = running
         // The result first, as in `receiveNodes`.
-        return advance(lookupID, nowMs: nowMs) + effects
+        return take(reply.value, for: lookupID, from: from, nowMs: nowMs) + effects
     }
 
     /// A Value reply to a running get whose value hashes to the key proves itself: the get takes
@@ -143,10 +139,16 @@ extension DHTCore {
     public mutating func takeSelfCertifyingValue(_ message: Message, from sender: PublicKey, nowMs: UInt64) -> [Effect] {
         guard case let .dht(.value(reply)) = message,
               case let .lookup(lookupID, from)? = awaited(reply.requestID, from: sender.nodeID),
-              var running = lookups[lookupID], !running.finishedLookup, running.foundValue == nil,
+              let running = lookups[lookupID], !running.finishedLookup, running.foundValue == nil,
               case let .get(_, key) = running.purpose, Blake2b.hash256(reply.value) == key else { return [] }
+        return take(reply.value, for: lookupID, from: from, nowMs: nowMs)
+    }
+
+    /// Get `lookupID` takes `value` (already checked against its key) from `from`, and goes on.
+    private mutating func take(_ value: [UInt8], for lookupID: UInt64, from: NodeID, nowMs: UInt64) -> [Effect] {
+        guard var running = lookups[lookupID] else { return [] }
         running.lookup.recordValue(from: from)
-        running.foundValue = reply.value
+        running.foundValue = value
         running.holder = from
         lookups[lookupID] = running
         return advance(lookupID, nowMs: nowMs)
