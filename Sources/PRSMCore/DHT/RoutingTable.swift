@@ -292,9 +292,10 @@ public struct RoutingTable: Sendable {
         guard index < buckets.count else { return true }
         let bucket = buckets[index]
         if bucket.entries.count < config.k || bucket.replacements.count < config.replacementCacheSize { return true }
-        if displaceablePosition(for: id, in: index) != nil { return true }
-        guard let freshest = bucket.replacements.lazy.map(\.lastSeenMs).max() else { return true }
-        return Self.elapsed(since: freshest, nowMs: nowMs) >= config.livenessCheckAfterMs
+        guard let freshest = bucket.replacements.lazy.map(\.lastSeenMs).max(),
+              Self.elapsed(since: freshest, nowMs: nowMs) < config.livenessCheckAfterMs else { return true }
+        // Asked for every unknown requester of a busy node: the region count comes last.
+        return displaceablePosition(for: id, in: index) != nil
     }
 
     /// Whether `id`, were it to answer, would displace a contact of its full bucket to even out
