@@ -8,14 +8,14 @@ extension Node {
     /// Starts the replica's first view (called from `run`).
     func startConsensus() {
         guard let effects = withReplica({ $0.start(nowMs: clock.nowMs) }) else { return }
-        warnIfValidatorRunsElsewhere()
+        warnIfValidatorOnlyFollows()
         applyConsensus(effects)
     }
 
     /// A validator key the current set runs on another node does not sign here (two nodes
     /// signing for one validator could sign twice in a view): almost surely a misconfiguration.
     /// One the set does not list at all (not yet added, or removed) only follows, too.
-    func warnIfValidatorRunsElsewhere() {
+    func warnIfValidatorOnlyFollows() {
         guard let replica = consensus else { return }
         if replica.validatorRunsElsewhere {
             logger.warning("validator key run by another node in the current set: following without voting",
@@ -263,7 +263,7 @@ extension Node {
             "validators": "\(change.validators.count)",
             "this_node": "\(consensus?.core.myIndex.map { "validator \($0)" } ?? "observer")",
         ])
-        warnIfValidatorRunsElsewhere()
+        warnIfValidatorOnlyFollows()
         guard let store, let proof = change.proof else { return }
         var writer = WireWriter()
         proof.encode(into: &writer)
