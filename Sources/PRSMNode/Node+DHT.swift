@@ -89,6 +89,10 @@ extension Node {
             case let .misbehaved(key, detail):
                 logger.notice("peer misbehaved", metadata: ["peer.key": "\(key)", "detail": "\(detail)"])
                 apply(peers.recordInvalidMessage(from: key, nowMs: clock.nowMs))
+            case let .peerAnswered(key):
+                peers.recordAnswer(from: key, nowMs: clock.nowMs)
+            case let .peerTimedOut(key):
+                apply(peers.recordTimeout(of: key, nowMs: clock.nowMs))
             }
         }
     }

@@ -456,6 +456,11 @@ public actor Node {
                 ]
                 if misbehaviour.kind == .banned {
                     logger.notice("peer banned", metadata: metadata)
+                    options.observer?(.peerBanned(misbehaviour.subject))
+                    switch misbehaviour.subject {
+                    case let .key(key): applyDHT(dht.forget(key: key, nowMs: clock.nowMs))
+                    case let .ip(host): applyDHT(dht.forget(host: host, nowMs: clock.nowMs))
+                    }
                 } else {
                     logger.debug("peer misbehaviour", metadata: metadata)
                 }

@@ -8,6 +8,8 @@ public enum NodeObservation: Sendable {
     case dhtJoined(contacts: Int)
     /// A contact entered the routing table (the simulator checks that it had answered us first).
     case dhtContactAdded(PublicKey)
+    /// This node banned a key or an IP address (the simulator checks that no honest peer is).
+    case peerBanned(Misbehaviour.Subject)
     /// This node committed `block` (executed, with its state root) — agreement and validity checks.
     case committed(Block, stateRoot: Digest32)
     /// This node sealed and sent a consensus message (the no-double-vote check).

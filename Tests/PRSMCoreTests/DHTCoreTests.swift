@@ -879,6 +879,7 @@ struct DHTCoreScriptedLookupTests {
         #expect(core.tick(nowMs: 2_019).isEmpty)
         let effects = core.tick(nowMs: 2_020)
         #expect(effects.contains(.contactEvicted(Contact(publicKey: old.publicKey, address: old.address, lastSeenMs: 10))))
+        #expect(effects.contains(.peerTimedOut(old.publicKey)), "the shell scores the silent contact")
         #expect(effects.contains { if case let .contactAdded(contact) = $0 { return contact.id == newcomer.id } else { return false } })
         #expect(!core.table.contains(old.id) && core.table.contains(newcomer.id))
     }
@@ -899,13 +900,35 @@ struct DHTCoreScriptedLookupTests {
         effects = core.receive(.dht(.nodes(NodesReply(requestID: toOld.header.requestID, token: [],
                                                       contacts: [newcomer.wire]))), from: old, nowMs: 40)
         #expect(sends(effects).map(\.to) == [newcomer.address])
+        #expect(effects.contains(.peerAnswered(old.publicKey)))
         effects = core.tick(nowMs: 240)
         #expect(finishedResults(effects).map { $0.closest.map(\.id) } == [[old.id]])
+        #expect(effects.filter { $0 == .peerTimedOut(newcomer.publicKey) }.count == 1, "one timeout per failed request")
+        #expect(!effects.contains(.peerTimedOut(old.publicKey)))
         #expect(!core.table.isReplacement(newcomer.id))
 
         effects = core.tick(nowMs: 2_020)
         #expect(!effects.contains { if case .contactEvicted = $0 { return true } else { return false } })
         #expect(core.table.contains(old.id))
         #expect(core.table.count == 1)
+    }
+
+    /// A banned key, or every key at a banned IP address, leaves the table and the caches, and a
+    /// replacement takes the freed slot.
+    @Test func forgettingABannedPeerEmptiesItsSlotForAReplacement() {
+        var core = DHTCore(identity: dhtTestKey(11, salt: 3).publicKey, config: Self.livenessConfig(), seed: 13, nowMs: 0)
+        let (old, newcomer) = Self.twoInOneBucket(of: core)
+        guard Self.fullBucketWithAWaitingNewcomer(&core, old: old, newcomer: newcomer) != nil else {
+            Issue.record("a full bucket with a newcomer waiting pings its oldest entry")
+            return
+        }
+        let effects = core.forget(key: old.publicKey, nowMs: 50)
+        #expect(effects.contains { if case let .contactEvicted(contact) = $0 { return contact.id == old.id } else { return false } })
+        #expect(!core.table.contains(old.id) && core.table.contains(newcomer.id))
+        #expect(core.forget(key: old.publicKey, nowMs: 51).isEmpty, "forgetting twice does nothing")
+
+        _ = core.forget(host: newcomer.address.reputationHost, nowMs: 60)
+        #expect(!core.table.contains(newcomer.id))
+        #expect(core.table.count == 0)
     }
 }

@@ -46,8 +46,39 @@ struct PeerScoresTests {
         #expect(!scores.isBanned(key: alice, nowMs: 10_000))
         scores.expire(nowMs: 10_000)
         #expect(scores.bannedKeys(nowMs: 0).isEmpty)  // the ban itself is gone, not only past
-        // Still at the threshold without decay: the next offence bans again, with new evidence.
-        #expect(scores.record(.timeout, key: alice, nowMs: 10_001)?.kind == .banned)
+        // Still at the threshold without decay: a timeout does not ban again (timeouts never
+        // ban), the next real offence does, with new evidence.
+        #expect(scores.record(.timeout, key: alice, nowMs: 10_001) == nil)
+        #expect(scores.score(of: alice, nowMs: 10_001) == -50)
+        #expect(scores.record(.invalidMessage, key: alice, nowMs: 10_002)?.kind == .banned)
+    }
+
+    /// An offline peer that is asked again and again is not banned: timeouts stop at the floor,
+    /// above the ban threshold. Invalid messages on top still ban, sooner than alone.
+    @Test func timeoutsAloneNeverBan() {
+        var scores = PeerScores()
+        for n in 0..<1_000 { #expect(scores.record(.timeout, key: alice, nowMs: UInt64(n)) == nil) }
+        #expect(scores.score(of: alice, nowMs: 1_000) == PeerScores.Config().timeoutFloor)
+        #expect(!scores.isBanned(key: alice, nowMs: 1_000))
+        for _ in 0..<1_000 { _ = scores.record(.timeout, address: .ipv4(10, 0, 0, 9, port: 1), nowMs: 0) }
+        #expect(!scores.isBanned(address: .ipv4(10, 0, 0, 9, port: 1), nowMs: 1))
+        #expect(scores.record(.invalidMessage, key: alice, nowMs: 1_000) == nil)
+        #expect(scores.record(.invalidMessage, key: alice, nowMs: 1_000) == nil)
+        #expect(scores.record(.invalidMessage, key: alice, nowMs: 1_000)?.kind == .banned)
+    }
+
+    /// A useful answer repays a debt or adds to credit already earned, but opens no entry: DHT
+    /// traffic touches hundreds of keys, and an entry each would be memory with no use.
+    @Test func anAnswerCreditsOnlyAKeyAlreadyScored() {
+        var scores = PeerScores()
+        let stranger = scores.creditIfTracked(key: alice, nowMs: 0)
+        #expect(!stranger)
+        #expect(scores.trackedKeys == 0)
+        _ = scores.record(.timeout, key: alice, nowMs: 0)
+        let credited = (1...3).map { scores.creditIfTracked(key: alice, nowMs: UInt64($0)) }
+        #expect(credited == [true, true, true])
+        #expect(scores.score(of: alice, nowMs: 3) == 1)
+        #expect(scores.trackedKeys == 1)
     }
 
     @Test func ipBansIgnoreThePort() {

@@ -68,6 +68,21 @@ struct DHTSimTests {
         #expect(honest.check("dht-no-store-storm")?.passed == true)
     }
 
+    @Test("nodes that ban at the first timeout ban honest peers that only crashed")
+    func banningOnTimeoutsIsCaught() async throws {
+        let broken = Dictionary(uniqueKeysWithValues: (1..<30).map { ("n\($0)", Behaviour.bansOnTimeout) })
+        let crashes: [(atMs: UInt64, kind: Fault.Kind)] = (30..<36).flatMap {
+            [(UInt64(18_000), Fault.Kind.crash(node: $0)), (UInt64(24_000), .restart(node: $0))]
+        }
+        let result = try await simulate(Self.topology(behaviours: broken, faults: crashes), seed: 3)
+        let check = try #require(result.check("honest-peers-not-banned"))
+        #expect(!check.passed, "\(check.message)")
+        #expect(check.message.contains("banned n3"), "\(check.message)")
+        // The same crashes among honest nodes: timeouts, and no ban.
+        let honest = try await simulate(Self.topology(faults: crashes), seed: 3)
+        #expect(honest.check("honest-peers-not-banned")?.passed == true, "\(honest.report)")
+    }
+
     @Test("a node cut off from everyone cannot fill its table, and the check names it")
     func isolatedNodeIsCaught() async throws {
         let others = Array(0..<39)

@@ -10,6 +10,8 @@ enum SimObservation {
     case message(receiver: Int, sender: PublicKey, kind: UInt16)
     /// A contact entered `node`'s routing table.
     case dhtContactAdded(node: Int, contact: PublicKey)
+    /// `node` banned a key or an IP address.
+    case peerBanned(node: Int, subject: Misbehaviour.Subject)
     /// A live node's routing table just before the end; `startedMs` is when it last (re)started.
     case dhtSnapshot(node: Int, contacts: [PublicKey], startedMs: UInt64)
     /// A node committed `block`, reaching `stateRoot`.

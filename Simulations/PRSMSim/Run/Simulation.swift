@@ -64,6 +64,7 @@ public final class Simulation: @unchecked Sendable {
                           ownRecords: topology.dht?.puts ?? 0, maxOutboundStreams: base.maxOutboundStreams, names: names),
             LivenessChecker(),
             PersistenceChecker(names: names),
+            HonestPeersNotBannedChecker(names: names),
         ]
         if let dht = topology.dht {
             checkers += [
@@ -185,6 +186,9 @@ public final class Simulation: @unchecked Sendable {
         case .unboundedTables?: options.peers.maxPeers = .max
         case .dhtTrustHearsay?: options.dht.brokenVariant = .trustHearsay
         case .dhtStoreStorm?: options.dht.brokenVariant = .storeOnEveryReply
+        case .bansOnTimeout?:
+            options.peers.scores.timeout = options.peers.scores.banThreshold
+            options.peers.scores.timeoutFloor = options.peers.scores.minScore
         default: break
         }
         if let consensus = topology.consensus { options.consensus = consensusOptions(for: sim, consensus) }
@@ -341,6 +345,9 @@ public final class Simulation: @unchecked Sendable {
             break
         case let .dhtContactAdded(contact):
             for checker in checkers { checker.observe(.dhtContactAdded(node: index, contact: contact)) }
+        case let .peerBanned(subject):
+            world.record("\(nodes[index].name) bans \(subject)")
+            for checker in checkers { checker.observe(.peerBanned(node: index, subject: subject)) }
         case let .dhtJoined(contacts):
             world.record("\(nodes[index].name) dht joined contacts=\(contacts)")
             dhtStats.joined.insert(index)

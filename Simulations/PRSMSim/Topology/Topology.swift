@@ -100,6 +100,9 @@ public enum Behaviour: String, Sendable, CaseIterable {
     case dhtTrustHearsay = "dht-trust-hearsay"
     /// Re-sends every record it holds to every node that answers it (a store storm).
     case dhtStoreStorm = "dht-store-storm"
+    /// Bans a peer at its first timeout (no floor under timeout penalties): a peer that was
+    /// only offline is refused once it is back.
+    case bansOnTimeout = "bans-on-timeout"
     // Byzantine validators (`ConsensusFault`).
     case equivocate
     case withholdVotes = "withhold-votes"

@@ -200,8 +200,12 @@ extension DHTCore {
             outstanding[id] = nil
             switch entry.waiting {
             case let .livenessPing(node):
+                if let key = table.contact(for: node)?.publicKey { effects.append(.peerTimedOut(key)) }
                 effects += routed(table.recordFailure(of: node, nowMs: nowMs), nowMs: nowMs)
             case let .store(lookupID, node):
+                if let key = lookups[lookupID]?.lookup.candidates.first(where: { $0.contact.id == node })?.contact.publicKey {
+                    effects.append(.peerTimedOut(key))
+                }
                 effects += routed(table.recordFailure(of: node, nowMs: nowMs), nowMs: nowMs)
                 if var running = lookups[lookupID] {
                     running.storesPending -= 1
@@ -254,7 +258,10 @@ extension DHTCore {
         for contact in retry {
             effects.append(request(contact, for: id, target: running.lookup.target, purpose: running.purpose, nowMs: nowMs))
         }
-        for contact in failed { effects += routed(table.recordFailure(of: contact.id, nowMs: nowMs), nowMs: nowMs) }
+        for contact in failed {
+            effects.append(.peerTimedOut(contact.publicKey))
+            effects += routed(table.recordFailure(of: contact.id, nowMs: nowMs), nowMs: nowMs)
+        }
         return effects + advance(id, nowMs: nowMs)
     }
 

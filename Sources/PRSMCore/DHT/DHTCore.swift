@@ -74,6 +74,11 @@ public struct DHTCore: Sendable {
         case ignored(DropReason)
         /// A peer answered with something provably wrong (a value that does not hash to its key).
         case misbehaved(PublicKey, String)
+        /// A peer answered one of our requests (its score may rise).
+        case peerAnswered(PublicKey)
+        /// A peer left a lookup request (after its retries), a STORE or a liveness Ping
+        /// unanswered (its score falls, never to a ban: see `PeerScores`).
+        case peerTimedOut(PublicKey)
     }
 
     enum Waiting: Equatable, Sendable {
@@ -418,6 +423,22 @@ public struct DHTCore: Sendable {
     /// A contact proved itself by answering one of our requests.
     mutating func answered(_ inbound: Inbound, nowMs: UInt64) -> [Effect] {
         routed(table.recordAnswer(from: inbound.sender, at: inbound.source, nowMs: nowMs), nowMs: nowMs)
+            + [.peerAnswered(inbound.sender)]
+    }
+
+    /// The shell banned `key` (or every key at an IP address, `host` being its
+    /// `PeerAddress.reputationHost`): its contacts leave the table and the replacement caches, so
+    /// our lookups stop asking a peer whose answers the pipeline now drops.
+    public mutating func forget(key: PublicKey, nowMs: UInt64) -> [Effect] {
+        routed(table.remove(key.nodeID), nowMs: nowMs)
+    }
+
+    public mutating func forget(host: [UInt8], nowMs: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        for contact in table.allContacts + table.allReplacements where contact.address.reputationHost == host {
+            effects += routed(table.remove(contact.id), nowMs: nowMs)
+        }
+        return effects
     }
 }
 

@@ -327,6 +327,9 @@ public struct RoutingTable: Sendable {
     /// Every table contact, by bucket index then least recently seen first.
     public var allContacts: [Contact] { buckets.flatMap { $0.entries.map(\.contact) } }
 
+    /// Contacts waiting in replacement caches, by bucket index then most recent first.
+    public var allReplacements: [Contact] { buckets.flatMap(\.replacements) }
+
     /// Contacts waiting in replacement caches, over all buckets.
     public var replacementCount: Int { buckets.reduce(0) { $0 + $1.replacements.count } }
 

@@ -216,6 +216,17 @@ public struct PeerCore: Sendable {
         score(.invalidMessage, key: key, nowMs: nowMs)
     }
 
+    /// Another subsystem (the DHT) had one of its requests answered by `key`: a key we already
+    /// score moves up (see `PeerScores.creditIfTracked`).
+    public mutating func recordAnswer(from key: PublicKey, nowMs: UInt64) {
+        scores.creditIfTracked(key: key, nowMs: nowMs)
+    }
+
+    /// Another subsystem (the DHT) gave up on a request to `key` after its retries.
+    public mutating func recordTimeout(of key: PublicKey, nowMs: UInt64) -> [Effect] {
+        score(.timeout, key: key, nowMs: nowMs)
+    }
+
     /// The receive pipeline dropped a datagram from `source` for exceeding a rate limit.
     public mutating func recordRateLimited(source: PeerAddress, nowMs: UInt64) -> [Effect] {
         guard let evidence = scores.record(.rateLimited, address: source, nowMs: nowMs) else { return [] }

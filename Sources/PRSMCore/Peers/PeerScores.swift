@@ -7,6 +7,14 @@
 /// Rate-limit violations are scored per IP: those datagrams are dropped before their signatures
 /// are checked, so their claimed key proves nothing.
 ///
+/// Timeouts alone never ban: a timeout lowers a score only down to `timeoutFloor`, above the ban
+/// threshold. A peer that is merely offline (named in stale lookup replies, asked again and again)
+/// is not one that misbehaves, and a ban would refuse it for an hour once it is back. A peer that
+/// times out and also sends invalid messages is banned sooner.
+///
+/// A useful answer opens no entry through `creditIfTracked`: a DHT node talks to hundreds of
+/// keys, and an entry per answerer would cost memory for a credit that only ever offsets debts.
+///
 /// Both tables are bounded. When a new subject arrives at a full table, the entry evicted is
 /// an unbanned one closest to neutral (then the least recently scored, then the smallest
 /// subject); banned entries go only when every entry is banned (the ban ending first).
@@ -30,6 +38,9 @@ public struct PeerScores: Sendable {
         public var timeout = -2
         public var invalidMessage = -10
         public var rateLimited = -5
+        /// Timeouts lower a score no further than this (see the type's comment); it must stay
+        /// above `banThreshold`.
+        public var timeoutFloor = -20
 
         public init() {}
 
@@ -66,14 +77,24 @@ public struct PeerScores: Sendable {
 
     /// Scores `event` against a key. Returns the ban evidence when this event caused a ban.
     public mutating func record(_ event: Event, key: PublicKey, nowMs: UInt64) -> Misbehaviour? {
-        keys.record(config.delta(event), for: key, nowMs: nowMs, config: config).map {
+        keys.record(config.delta(event), floor: floor(for: event), for: key, nowMs: nowMs, config: config).map {
             Self.evidence(.key(key), event: event, score: $0, nowMs: nowMs, config: config)
         }
     }
 
+    /// A useful answer from `key`, credited only when the key already has a score (a debt to
+    /// repay, or credit already earned). Returns whether it was credited.
+    @discardableResult
+    public mutating func creditIfTracked(key: PublicKey, nowMs: UInt64) -> Bool {
+        guard keys.tracks(key) else { return false }
+        _ = keys.record(config.usefulAnswer, floor: nil, for: key, nowMs: nowMs, config: config)
+        return true
+    }
+
     /// Scores `event` against the IP address of `address` (its port is ignored).
     public mutating func record(_ event: Event, address: PeerAddress, nowMs: UInt64) -> Misbehaviour? {
-        addresses.record(config.delta(event), for: address.reputationHost, nowMs: nowMs, config: config).map {
+        addresses.record(config.delta(event), floor: floor(for: event), for: address.reputationHost, nowMs: nowMs,
+                         config: config).map {
             Self.evidence(.ip(address.reputationHost), event: event, score: $0, nowMs: nowMs, config: config)
         }
     }
@@ -114,6 +135,8 @@ public struct PeerScores: Sendable {
         addresses.expire(nowMs: nowMs, config: config)
     }
 
+    private func floor(for event: Event) -> Int? { event == .timeout ? config.timeoutFloor : nil }
+
     static func evidence(_ subject: Misbehaviour.Subject, event: Event, score: Int, nowMs: UInt64,
                          config: Config) -> Misbehaviour {
         Misbehaviour(subject: subject, kind: .banned, atMs: nowMs,
@@ -144,6 +167,8 @@ struct ScoreTable<Subject: Hashable & Sendable>: Sendable {
 
     var count: Int { entries.count }
 
+    func tracks(_ subject: Subject) -> Bool { entries[subject] != nil }
+
     func score(of subject: Subject, nowMs: UInt64, config: PeerScores.Config) -> Int {
         entries[subject].map { Self.decayed($0, nowMs: nowMs, config: config).score } ?? 0
     }
@@ -159,16 +184,23 @@ struct ScoreTable<Subject: Hashable & Sendable>: Sendable {
         entries.filter { $0.value.bannedUntilMs > nowMs }.map(\.key).sorted(by: precedes)
     }
 
-    /// Applies `delta`; returns the new score when the subject became banned by it.
-    mutating func record(_ delta: Int, for subject: Subject, nowMs: UInt64, config: PeerScores.Config) -> Int? {
+    /// Applies `delta`, not taking the score below `floor` (a score already below stays); returns
+    /// the new score when the subject became banned by it.
+    mutating func record(_ delta: Int, floor: Int?, for subject: Subject, nowMs: UInt64,
+                         config: PeerScores.Config) -> Int? {
         if entries[subject] == nil, entries.count >= limit { evictOne(nowMs: nowMs, config: config) }
         var entry = entries[subject].map { Self.decayed($0, nowMs: nowMs, config: config) }
             ?? Entry(decayedAtMs: nowMs, lastEventMs: nowMs)
         if entry.score == 0 { entry.decayedAtMs = nowMs }
-        entry.score = min(config.maxScore, max(config.minScore, entry.score + delta))
+        var score = min(config.maxScore, max(config.minScore, entry.score + delta))
+        if let floor, delta < 0 { score = max(score, min(entry.score, floor)) }
+        entry.score = score
         entry.lastEventMs = nowMs
         var newlyBanned = false
-        if entry.score <= config.banThreshold, entry.bannedUntilMs <= nowMs {
+        // An event with a floor above the threshold (a timeout) never starts a ban, even on a
+        // score already below it from earlier offences whose ban ran out.
+        let mayBan = floor.map { $0 <= config.banThreshold } ?? true
+        if mayBan, entry.score <= config.banThreshold, entry.bannedUntilMs <= nowMs {
             entry.bannedUntilMs = nowMs &+ config.banDurationMs
             newlyBanned = true
         }
