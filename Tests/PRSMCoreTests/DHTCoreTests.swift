@@ -869,13 +869,21 @@ struct DHTCoreScriptedLookupTests {
         return nil
     }
 
-    @Test func aFailedLivenessPingEvictsWhenAReplacementWaits() {
-        var core = DHTCore(identity: dhtTestKey(11, salt: 3).publicKey, config: Self.livenessConfig(), seed: 13, nowMs: 0)
-        let (old, newcomer) = Self.twoInOneBucket(of: core)
-        guard Self.fullBucketWithAWaitingNewcomer(&core, old: old, newcomer: newcomer) != nil else {
+    /// A core whose only full bucket holds `old`, with `newcomer` waiting in its cache and a
+    /// liveness Ping out to `old`; nil (with the issue recorded) when the setup did not get there.
+    static func coreWithAWaitingNewcomer() -> (DHTCore, old: ScriptedPeer, newcomer: ScriptedPeer)? {
+        var core = DHTCore(identity: dhtTestKey(11, salt: 3).publicKey, config: livenessConfig(), seed: 13, nowMs: 0)
+        let (old, newcomer) = twoInOneBucket(of: core)
+        guard fullBucketWithAWaitingNewcomer(&core, old: old, newcomer: newcomer) != nil else {
             Issue.record("a full bucket with a newcomer waiting pings its oldest entry")
-            return
+            return nil
         }
+        return (core, old, newcomer)
+    }
+
+    @Test func aFailedLivenessPingEvictsWhenAReplacementWaits() {
+        guard let (start, old, newcomer) = Self.coreWithAWaitingNewcomer() else { return }
+        var core = start
         #expect(core.tick(nowMs: 2_019).isEmpty)
         let effects = core.tick(nowMs: 2_020)
         #expect(effects.contains(.contactEvicted(Contact(publicKey: old.publicKey, address: old.address, lastSeenMs: 10))))
@@ -885,12 +893,8 @@ struct DHTCoreScriptedLookupTests {
     }
 
     @Test func aFailedLivenessPingKeepsTheEntryWhenNoReplacementWaits() {
-        var core = DHTCore(identity: dhtTestKey(11, salt: 3).publicKey, config: Self.livenessConfig(), seed: 13, nowMs: 0)
-        let (old, newcomer) = Self.twoInOneBucket(of: core)
-        guard Self.fullBucketWithAWaitingNewcomer(&core, old: old, newcomer: newcomer) != nil else {
-            Issue.record("a full bucket with a newcomer waiting pings its oldest entry")
-            return
-        }
+        guard let (start, old, newcomer) = Self.coreWithAWaitingNewcomer() else { return }
+        var core = start
         // The newcomer fails a request of a later lookup and leaves the cache.
         var effects = core.findNode(old.id, operation: 1, nowMs: 30)
         guard case let .dht(.findNode(toOld))? = sends(effects).first?.message else {
@@ -916,12 +920,8 @@ struct DHTCoreScriptedLookupTests {
     /// A banned key, or every key at a banned IP address, leaves the table and the caches, and a
     /// replacement takes the freed slot.
     @Test func forgettingABannedPeerEmptiesItsSlotForAReplacement() {
-        var core = DHTCore(identity: dhtTestKey(11, salt: 3).publicKey, config: Self.livenessConfig(), seed: 13, nowMs: 0)
-        let (old, newcomer) = Self.twoInOneBucket(of: core)
-        guard Self.fullBucketWithAWaitingNewcomer(&core, old: old, newcomer: newcomer) != nil else {
-            Issue.record("a full bucket with a newcomer waiting pings its oldest entry")
-            return
-        }
+        guard let (start, old, newcomer) = Self.coreWithAWaitingNewcomer() else { return }
+        var core = start
         let effects = core.forget(key: old.publicKey, nowMs: 50)
         #expect(effects.contains { if case let .contactEvicted(contact) = $0 { return contact.id == old.id } else { return false } })
         #expect(!core.table.contains(old.id) && core.table.contains(newcomer.id))
