@@ -92,6 +92,7 @@ extension Node {
             case let .peerAnswered(key):
                 peers.recordAnswer(from: key, nowMs: clock.nowMs)
             case let .peerTimedOut(key):
+                options.observer?(.dhtPeerTimedOut(key))
                 apply(peers.recordTimeout(of: key, nowMs: clock.nowMs))
             }
         }

@@ -10,6 +10,8 @@ public enum NodeObservation: Sendable {
     case dhtContactAdded(PublicKey)
     /// This node banned a key or an IP address (the simulator checks that no honest peer is).
     case peerBanned(Misbehaviour.Subject)
+    /// A DHT request to this peer went unanswered (after its retries) and was scored.
+    case dhtPeerTimedOut(PublicKey)
     /// This node committed `block` (executed, with its state root) — agreement and validity checks.
     case committed(Block, stateRoot: Digest32)
     /// This node sealed and sent a consensus message (the no-double-vote check).

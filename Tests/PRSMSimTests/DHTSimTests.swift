@@ -78,9 +78,12 @@ struct DHTSimTests {
         let check = try #require(result.check("honest-peers-not-banned"))
         #expect(!check.passed, "\(check.message)")
         #expect(check.message.contains("banned n3"), "\(check.message)")
-        // The same crashes among honest nodes: timeouts, and no ban.
-        let honest = try await simulate(Self.topology(faults: crashes), seed: 3)
+        // The same crashes among honest nodes: DHT requests time out and are scored, and no ban.
+        let box = SimulationBox()
+        let honest = try await simulate(Self.topology(faults: crashes), seed: 3) { box.simulation = $0 }
         #expect(honest.check("honest-peers-not-banned")?.passed == true, "\(honest.report)")
+        let timeouts = try #require(box.simulation?.dhtStats.timeouts)
+        #expect(timeouts > 0, "the crashed nodes left no DHT request unanswered")
     }
 
     @Test("a node cut off from everyone cannot fill its table, and the check names it")

@@ -19,6 +19,8 @@ public final class DHTStats: @unchecked Sendable {
     public internal(set) var joined = Set<Int>()
     /// How many times each node reported joining (a restarted node joins again).
     public internal(set) var joins: [Int: Int] = [:]
+    /// DHT requests that went unanswered after their retries (each scored against the peer).
+    public internal(set) var timeouts = 0
 
     func add(_ sample: Sample) { samples.append(sample) }
 
@@ -35,6 +37,7 @@ public final class DHTStats: @unchecked Sendable {
         }
         return [
             "dht_nodes_joined": Double(joined.count),
+            "dht_request_timeouts": Double(timeouts),
             "dht_puts": Double(putsStarted), "dht_puts_confirmed": Double(stored.count),
             "dht_gets": Double(samples(of: .get).count), "dht_get_success_rate": rate(samples(of: .get)),
             "dht_find_nodes": Double(samples(of: .findNode).count),

@@ -345,6 +345,8 @@ public final class Simulation: @unchecked Sendable {
             break
         case let .dhtContactAdded(contact):
             for checker in checkers { checker.observe(.dhtContactAdded(node: index, contact: contact)) }
+        case .dhtPeerTimedOut:
+            dhtStats.timeouts += 1
         case let .peerBanned(subject):
             world.record("\(nodes[index].name) bans \(subject)")
             for checker in checkers { checker.observe(.peerBanned(node: index, subject: subject)) }
