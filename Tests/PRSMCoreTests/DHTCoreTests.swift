@@ -917,8 +917,27 @@ struct DHTCoreScriptedLookupTests {
         #expect(core.table.count == 1)
     }
 
-    /// A banned key, or every key at a banned IP address, leaves the table and the caches, and a
-    /// replacement takes the freed slot.
+    /// A contact we know only from someone's reply did not prove its key is at that address (the
+    /// reply may pair an honest key with a dead one): its silence fails the request, unscored.
+    @Test func aSilentContactNamedOnlyByOthersIsNotScored() {
+        guard let (start, old, _) = Self.coreWithAWaitingNewcomer() else { return }
+        var core = start
+        let stranger = ScriptedPeer(200, salt: 0x66)
+        var effects = core.findNode(stranger.id, operation: 1, nowMs: 30)
+        guard case let .dht(.findNode(toOld))? = sends(effects).first?.message else {
+            Issue.record("the lookup asks the table's only contact")
+            return
+        }
+        effects = core.receive(.dht(.nodes(NodesReply(requestID: toOld.header.requestID, token: [],
+                                                      contacts: [stranger.wire]))), from: old, nowMs: 40)
+        #expect(sends(effects).map(\.to).contains(stranger.address))
+        effects = core.tick(nowMs: 240)
+        #expect(finishedResults(effects).count == 1)
+        #expect(!effects.contains(.peerTimedOut(stranger.publicKey)))
+    }
+
+    /// A banned key leaves the table and a replacement takes the freed slot; a banned IP address
+    /// takes every contact there, in the cache too, and only those.
     @Test func forgettingABannedPeerEmptiesItsSlotForAReplacement() {
         guard let (start, old, newcomer) = Self.coreWithAWaitingNewcomer() else { return }
         var core = start
@@ -927,8 +946,11 @@ struct DHTCoreScriptedLookupTests {
         #expect(!core.table.contains(old.id) && core.table.contains(newcomer.id))
         #expect(core.forget(key: old.publicKey, nowMs: 51).isEmpty, "forgetting twice does nothing")
 
+        core = start
         _ = core.forget(host: newcomer.address.reputationHost, nowMs: 60)
-        #expect(!core.table.contains(newcomer.id))
-        #expect(core.table.count == 0)
+        #expect(!core.table.isReplacement(newcomer.id), "a cached contact of the host goes too")
+        #expect(core.table.contains(old.id), "a contact of another host stays")
+        _ = core.forget(host: old.address.reputationHost, nowMs: 61)
+        #expect(core.table.count == 0 && core.table.replacementCount == 0)
     }
 }

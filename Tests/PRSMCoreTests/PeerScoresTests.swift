@@ -50,6 +50,10 @@ struct PeerScoresTests {
         // ban), the next real offence does, with new evidence.
         #expect(scores.record(.timeout, key: alice, nowMs: 10_001) == nil)
         #expect(scores.score(of: alice, nowMs: 10_001) == -50)
+        // Nor does a useful answer, which only moves the score up.
+        scores.creditIfTracked(key: alice, nowMs: 10_001)
+        #expect(!scores.isBanned(key: alice, nowMs: 10_001))
+        #expect(scores.score(of: alice, nowMs: 10_001) == -49)
         #expect(scores.record(.invalidMessage, key: alice, nowMs: 10_002)?.kind == .banned)
     }
 

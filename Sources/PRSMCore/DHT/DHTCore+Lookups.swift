@@ -259,7 +259,9 @@ extension DHTCore {
             effects.append(request(contact, for: id, target: running.lookup.target, purpose: running.purpose, nowMs: nowMs))
         }
         for contact in failed {
-            effects.append(.peerTimedOut(contact.publicKey))
+            // Only a key that answered us from that address is scored: a contact named in someone
+            // else's reply may pair an honest key with a dead address.
+            if table.holds(contact) { effects.append(.peerTimedOut(contact.publicKey)) }
             effects += routed(table.recordFailure(of: contact.id, nowMs: nowMs), nowMs: nowMs)
         }
         return effects + advance(id, nowMs: nowMs)

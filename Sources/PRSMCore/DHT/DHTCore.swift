@@ -435,7 +435,8 @@ public struct DHTCore: Sendable {
 
     public mutating func forget(host: [UInt8], nowMs: UInt64) -> [Effect] {
         var effects: [Effect] = []
-        for contact in table.allContacts + table.allReplacements where contact.address.reputationHost == host {
+        // Caches first, so no contact of that host is promoted into a slot its neighbour freed.
+        for contact in table.allReplacements + table.allContacts where contact.address.reputationHost == host {
             effects += routed(table.remove(contact.id), nowMs: nowMs)
         }
         return effects

@@ -277,6 +277,16 @@ public struct RoutingTable: Sendable {
         return buckets[index].entries[position].contact
     }
 
+    /// Whether `contact` (same key, same address) is in the table or a replacement cache, that
+    /// is, whether it answered us from that address.
+    public func holds(_ contact: Contact) -> Bool {
+        guard let index = storedBucketIndex(of: contact.id) else { return false }
+        if let position = buckets[index].entryPosition(of: contact.id) {
+            return buckets[index].entries[position].contact.address == contact.address
+        }
+        return buckets[index].replacements.contains { $0.id == contact.id && $0.address == contact.address }
+    }
+
     /// Whether `id` waits in its bucket's replacement cache.
     public func isReplacement(_ id: NodeID) -> Bool {
         guard let index = storedBucketIndex(of: id) else { return false }

@@ -197,9 +197,9 @@ struct ScoreTable<Subject: Hashable & Sendable>: Sendable {
         entry.score = score
         entry.lastEventMs = nowMs
         var newlyBanned = false
-        // An event with a floor above the threshold (a timeout) never starts a ban, even on a
-        // score already below it from earlier offences whose ban ran out.
-        let mayBan = floor.map { $0 <= config.banThreshold } ?? true
+        // Only an offence starts a ban, and not one with a floor above the threshold (a timeout),
+        // even on a score still below it from earlier offences whose ban ran out.
+        let mayBan = delta < 0 && (floor.map { $0 <= config.banThreshold } ?? true)
         if mayBan, entry.score <= config.banThreshold, entry.bannedUntilMs <= nowMs {
             entry.bannedUntilMs = nowMs &+ config.banDurationMs
             newlyBanned = true
