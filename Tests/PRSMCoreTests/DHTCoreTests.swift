@@ -936,21 +936,44 @@ struct DHTCoreScriptedLookupTests {
         #expect(!effects.contains(.peerTimedOut(stranger.publicKey)))
     }
 
+    /// A peer banned by key or by IP address is not asked when another node names it, until its
+    /// ban ends.
+    @Test func lookupsSkipABannedPeerUntilItsBanEnds() {
+        guard let (start, old, _) = Self.coreWithAWaitingNewcomer() else { return }
+        let stranger = ScriptedPeer(200, salt: 0x66)
+        func asksStranger(_ ban: (inout DHTCore) -> Void, at nowMs: UInt64) -> Bool {
+            var core = start
+            ban(&core)
+            let effects = core.findNode(stranger.id, operation: 1, nowMs: nowMs)
+            guard case let .dht(.findNode(toOld))? = sends(effects).first?.message else {
+                Issue.record("the lookup asks the table's only contact")
+                return false
+            }
+            let reply = core.receive(.dht(.nodes(NodesReply(requestID: toOld.header.requestID, token: [],
+                                                            contacts: [stranger.wire]))), from: old, nowMs: nowMs + 1)
+            return sends(reply).map(\.to).contains(stranger.address)
+        }
+        #expect(asksStranger({ _ in }, at: 30))
+        #expect(!asksStranger({ _ = $0.forget(key: stranger.publicKey, untilMs: 1_000, nowMs: 25) }, at: 30))
+        #expect(!asksStranger({ _ = $0.forget(host: stranger.address.reputationHost, untilMs: 1_000, nowMs: 25) }, at: 30))
+        #expect(asksStranger({ _ = $0.forget(key: stranger.publicKey, untilMs: 1_000, nowMs: 25) }, at: 1_000))
+    }
+
     /// A banned key leaves the table and a replacement takes the freed slot; a banned IP address
     /// takes every contact there, in the cache too, and only those.
     @Test func forgettingABannedPeerEmptiesItsSlotForAReplacement() {
         guard let (start, old, newcomer) = Self.coreWithAWaitingNewcomer() else { return }
         var core = start
-        let effects = core.forget(key: old.publicKey, nowMs: 50)
+        let effects = core.forget(key: old.publicKey, untilMs: 10_000, nowMs: 50)
         #expect(effects.contains { if case let .contactEvicted(contact) = $0 { return contact.id == old.id } else { return false } })
         #expect(!core.table.contains(old.id) && core.table.contains(newcomer.id))
-        #expect(core.forget(key: old.publicKey, nowMs: 51).isEmpty, "forgetting twice does nothing")
+        #expect(core.forget(key: old.publicKey, untilMs: 10_000, nowMs: 51).isEmpty, "forgetting twice does nothing")
 
         core = start
-        _ = core.forget(host: newcomer.address.reputationHost, nowMs: 60)
+        _ = core.forget(host: newcomer.address.reputationHost, untilMs: 10_000, nowMs: 60)
         #expect(!core.table.isReplacement(newcomer.id), "a cached contact of the host goes too")
         #expect(core.table.contains(old.id), "a contact of another host stays")
-        _ = core.forget(host: old.address.reputationHost, nowMs: 61)
+        _ = core.forget(host: old.address.reputationHost, untilMs: 10_000, nowMs: 61)
         #expect(core.table.count == 0 && core.table.replacementCount == 0)
     }
 }

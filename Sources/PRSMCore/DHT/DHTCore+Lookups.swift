@@ -105,7 +105,9 @@ extension DHTCore {
         var seen = Set<NodeID>()
         let contacts = reply.contacts.compactMap { wire -> Contact? in
             let contact = Contact(publicKey: wire.publicKey, address: wire.address, lastSeenMs: 0)
-            guard contact.id != ownID, seen.insert(contact.id).inserted else { return nil }
+            guard contact.id != ownID, !banned.excludes(contact, nowMs: nowMs), seen.insert(contact.id).inserted else {
+                return nil
+            }
             return contact
         }
         lookups[lookupID]!.lookup.recordAnswer(from: from, contacts: contacts)

@@ -30,6 +30,8 @@ public struct DHTCore: Sendable {
         public var maxHeldTokens = 4_096
         /// Tokens older than this are not presented (they rotate every 5 minutes, valid for two).
         public var heldTokenLifetimeMs: UInt64 = 240_000
+        /// Banned node ids and IP addresses remembered so lookups skip them (each kind).
+        public var maxBannedContacts = 1_024
         /// Requesters not yet in the table that we Ping (to add them when they answer) at once.
         public var maxRequesterChecks = 32
         /// The closest contacts a join's spread lookup waits for. After the join refreshes a far
@@ -168,6 +170,8 @@ public struct DHTCore: Sendable {
     /// Requesters whose first Ping timed out and were pinged once more (cleared beyond
     /// 4 × `maxRequesterChecks`, so bounded).
     var retriedRequesters = Set<NodeID>()
+    /// Ids and hosts the shell banned: not asked by lookups until the ban ends.
+    var banned: BannedContacts
 
     public init(identity: PublicKey, config: Config = Config(), seed: UInt64, nowMs: UInt64) {
         self.identity = identity
@@ -178,6 +182,7 @@ public struct DHTCore: Sendable {
         self.random = random
         table = RoutingTable(ownID: ownID, config: config.routing, nowMs: nowMs)
         records = RecordStore(config: config.records)
+        banned = BannedContacts(limit: config.maxBannedContacts)
     }
 
     public var outstandingCount: Int { outstanding.count }
@@ -426,14 +431,17 @@ public struct DHTCore: Sendable {
             + [.peerAnswered(inbound.sender)]
     }
 
-    /// The shell banned `key` (or every key at an IP address, `host` being its
-    /// `PeerAddress.reputationHost`): its contacts leave the table and the replacement caches, so
-    /// our lookups stop asking a peer whose answers the pipeline now drops.
-    public mutating func forget(key: PublicKey, nowMs: UInt64) -> [Effect] {
-        routed(table.remove(key.nodeID), nowMs: nowMs)
+    /// The shell banned `key` until `untilMs` (or every key at an IP address, `host` being its
+    /// `PeerAddress.reputationHost`): its contacts leave the table and the replacement caches, and
+    /// lookups skip it when others name it, until the ban ends, so we stop asking a peer whose
+    /// answers the pipeline now drops.
+    public mutating func forget(key: PublicKey, untilMs: UInt64, nowMs: UInt64) -> [Effect] {
+        banned.ban(key.nodeID, untilMs: untilMs, nowMs: nowMs)
+        return routed(table.remove(key.nodeID), nowMs: nowMs)
     }
 
-    public mutating func forget(host: [UInt8], nowMs: UInt64) -> [Effect] {
+    public mutating func forget(host: [UInt8], untilMs: UInt64, nowMs: UInt64) -> [Effect] {
+        banned.ban(host: host, untilMs: untilMs, nowMs: nowMs)
         var effects: [Effect] = []
         // Caches first, so no contact of that host is promoted into a slot its neighbour freed.
         for contact in table.allReplacements + table.allContacts where contact.address.reputationHost == host {
