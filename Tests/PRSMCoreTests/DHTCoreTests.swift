@@ -881,6 +881,20 @@ struct DHTCoreScriptedLookupTests {
         return (core, old, newcomer)
     }
 
+    /// Starts a FIND_NODE for `target` whose first request goes to `old`, and has `old` answer
+    /// 10 ms later naming `named`; returns what that answer caused (nil, with the issue recorded,
+    /// when the lookup did not ask `old` first).
+    static func lookup(_ target: NodeID, on core: inout DHTCore, answeredBy old: ScriptedPeer, naming named: [ScriptedPeer],
+                       nowMs: UInt64) -> [DHTCore.Effect]? {
+        let effects = core.findNode(target, operation: 1, nowMs: nowMs)
+        guard case let .dht(.findNode(toOld))? = sends(effects).first?.message, sends(effects).first?.to == old.address else {
+            Issue.record("the lookup asks the table's only contact")
+            return nil
+        }
+        return core.receive(.dht(.nodes(NodesReply(requestID: toOld.header.requestID, token: [],
+                                                   contacts: named.map(\.wire)))), from: old, nowMs: nowMs + 10)
+    }
+
     @Test func aFailedLivenessPingEvictsWhenAReplacementWaits() {
         guard let (start, old, newcomer) = Self.coreWithAWaitingNewcomer() else { return }
         var core = start
@@ -896,13 +910,7 @@ struct DHTCoreScriptedLookupTests {
         guard let (start, old, newcomer) = Self.coreWithAWaitingNewcomer() else { return }
         var core = start
         // The newcomer fails a request of a later lookup and leaves the cache.
-        var effects = core.findNode(old.id, operation: 1, nowMs: 30)
-        guard case let .dht(.findNode(toOld))? = sends(effects).first?.message else {
-            Issue.record("the lookup asks the table's only contact")
-            return
-        }
-        effects = core.receive(.dht(.nodes(NodesReply(requestID: toOld.header.requestID, token: [],
-                                                      contacts: [newcomer.wire]))), from: old, nowMs: 40)
+        guard var effects = Self.lookup(old.id, on: &core, answeredBy: old, naming: [newcomer], nowMs: 30) else { return }
         #expect(sends(effects).map(\.to) == [newcomer.address])
         #expect(effects.contains(.peerAnswered(old.publicKey)))
         effects = core.tick(nowMs: 240)
@@ -923,13 +931,7 @@ struct DHTCoreScriptedLookupTests {
         guard let (start, old, _) = Self.coreWithAWaitingNewcomer() else { return }
         var core = start
         let stranger = ScriptedPeer(200, salt: 0x66)
-        var effects = core.findNode(stranger.id, operation: 1, nowMs: 30)
-        guard case let .dht(.findNode(toOld))? = sends(effects).first?.message else {
-            Issue.record("the lookup asks the table's only contact")
-            return
-        }
-        effects = core.receive(.dht(.nodes(NodesReply(requestID: toOld.header.requestID, token: [],
-                                                      contacts: [stranger.wire]))), from: old, nowMs: 40)
+        guard var effects = Self.lookup(stranger.id, on: &core, answeredBy: old, naming: [stranger], nowMs: 30) else { return }
         #expect(sends(effects).map(\.to).contains(stranger.address))
         effects = core.tick(nowMs: 240)
         #expect(finishedResults(effects).count == 1)
@@ -944,14 +946,8 @@ struct DHTCoreScriptedLookupTests {
         func asksStranger(_ ban: (inout DHTCore) -> Void, at nowMs: UInt64) -> Bool {
             var core = start
             ban(&core)
-            let effects = core.findNode(stranger.id, operation: 1, nowMs: nowMs)
-            guard case let .dht(.findNode(toOld))? = sends(effects).first?.message else {
-                Issue.record("the lookup asks the table's only contact")
-                return false
-            }
-            let reply = core.receive(.dht(.nodes(NodesReply(requestID: toOld.header.requestID, token: [],
-                                                            contacts: [stranger.wire]))), from: old, nowMs: nowMs + 1)
-            return sends(reply).map(\.to).contains(stranger.address)
+            let reply = Self.lookup(stranger.id, on: &core, answeredBy: old, naming: [stranger], nowMs: nowMs)
+            return sends(reply ?? []).map(\.to).contains(stranger.address)
         }
         #expect(asksStranger({ _ in }, at: 30))
         #expect(!asksStranger({ _ = $0.forget(key: stranger.publicKey, untilMs: 1_000, nowMs: 25) }, at: 30))
