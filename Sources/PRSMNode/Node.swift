@@ -457,7 +457,7 @@ public actor Node {
                 if misbehaviour.kind == .banned {
                     logger.notice("peer banned", metadata: metadata)
                     options.observer?(.peerBanned(misbehaviour.subject))
-                    let until = clock.nowMs &+ peers.config.scores.banDurationMs
+                    let until = misbehaviour.atMs &+ peers.config.scores.banDurationMs
                     switch misbehaviour.subject {
                     case let .key(key): applyDHT(dht.forget(key: key, untilMs: until, nowMs: clock.nowMs))
                     case let .ip(host): applyDHT(dht.forget(host: host, untilMs: until, nowMs: clock.nowMs))

@@ -955,6 +955,21 @@ struct DHTCoreScriptedLookupTests {
         #expect(asksStranger({ _ = $0.forget(key: stranger.publicKey, untilMs: 1_000, nowMs: 25) }, at: 1_000))
     }
 
+    /// A ban that lands while a lookup waits on the peer ends that wait: the lookup finishes with
+    /// the others at once instead of after the request's timeout.
+    @Test func aBanDuringALookupStopsItWaitingForThePeer() {
+        guard let (start, old, _) = Self.coreWithAWaitingNewcomer() else { return }
+        var core = start
+        let stranger = ScriptedPeer(200, salt: 0x66)
+        guard let asked = Self.lookup(stranger.id, on: &core, answeredBy: old, naming: [stranger], nowMs: 30) else { return }
+        #expect(sends(asked).map(\.to).contains(stranger.address))
+        let waiting = core.outstandingCount
+        let effects = core.forget(key: stranger.publicKey, untilMs: 10_000, nowMs: 45)
+        #expect(finishedResults(effects).map { $0.closest.map(\.id) } == [[old.id]])
+        #expect(core.outstandingCount == waiting - 1, "the request to the banned peer is abandoned")
+        #expect(core.lookupCount == 0)
+    }
+
     /// A banned key leaves the table and a replacement takes the freed slot; a banned IP address
     /// takes every contact there, in the cache too, and only those.
     @Test func forgettingABannedPeerEmptiesItsSlotForAReplacement() {

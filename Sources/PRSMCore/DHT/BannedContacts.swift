@@ -1,10 +1,12 @@
-/// Node ids and IP addresses the shell banned, until their bans end: lookups do not ask them
-/// (their answers would be dropped unread, so each request would only wait for its timeout).
-/// Bounded: when full, ended bans go first, then the one ending soonest.
+/// Node ids and IP addresses the shell banned, until their bans end: lookups and joins do not
+/// ask them (their answers would be dropped unread, so each request would only wait for its
+/// timeout). Bounded: when full, ended bans go first, then the one ending soonest.
 struct BannedContacts: Sendable {
     let limit: Int
     private var ids: [NodeID: UInt64] = [:]
     private var hosts: [[UInt8]: UInt64] = [:]
+    /// When the last host ban ends: past it, no address needs its host bytes built.
+    private var hostBansEndMs: UInt64 = 0
 
     init(limit: Int) { self.limit = max(1, limit) }
 
@@ -19,13 +21,22 @@ struct BannedContacts: Sendable {
         Self.insert(host, untilMs: untilMs, into: &hosts, limit: limit, nowMs: nowMs) {
             $0.lexicographicallyPrecedes($1)
         }
+        hostBansEndMs = max(hostBansEndMs, untilMs)
     }
 
     func excludes(_ contact: Contact, nowMs: UInt64) -> Bool {
-        if let until = ids[contact.id], until > nowMs { return true }
-        // Host bans are rare: the address's host bytes are built only when some exist.
-        if !hosts.isEmpty, let until = hosts[contact.address.reputationHost], until > nowMs { return true }
-        return false
+        excludes(id: contact.id, nowMs: nowMs) || excludes(address: contact.address, nowMs: nowMs)
+    }
+
+    func excludes(id: NodeID, nowMs: UInt64) -> Bool {
+        guard let until = ids[id] else { return false }
+        return until > nowMs
+    }
+
+    /// Whether the IP address of `address` is banned (any port).
+    func excludes(address: PeerAddress, nowMs: UInt64) -> Bool {
+        guard nowMs < hostBansEndMs, let until = hosts[address.reputationHost] else { return false }
+        return until > nowMs
     }
 
     /// `precedes` breaks ties between bans ending at the same time, so eviction is deterministic.

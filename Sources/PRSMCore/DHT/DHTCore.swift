@@ -30,8 +30,9 @@ public struct DHTCore: Sendable {
         public var maxHeldTokens = 4_096
         /// Tokens older than this are not presented (they rotate every 5 minutes, valid for two).
         public var heldTokenLifetimeMs: UInt64 = 240_000
-        /// Banned node ids and IP addresses remembered so lookups skip them (each kind).
-        public var maxBannedContacts = 1_024
+        /// Banned node ids and IP addresses remembered so lookups skip them (each kind; as many
+        /// as the peer scores can hold banned, `PeerScores.Config.maxKeys`).
+        public var maxBannedContacts = 4_096
         /// Requesters not yet in the table that we Ping (to add them when they answer) at once.
         public var maxRequesterChecks = 32
         /// The closest contacts a join's spread lookup waits for. After the join refreshes a far
@@ -223,8 +224,10 @@ public struct DHTCore: Sendable {
         let attempt = failedJoinAttempts + 1
         var targets = Set<PeerAddress>()
         var effects: [Effect] = []
-        for address in seeds + savedContacts.map(\.address) + table.allContacts.map(\.address)
-        where targets.count < config.maxSeeds && targets.insert(address).inserted {
+        let saved = savedContacts.filter { !banned.excludes(id: $0.publicKey.nodeID, nowMs: nowMs) }.map(\.address)
+        for address in seeds + saved + table.allContacts.map(\.address)
+        where targets.count < config.maxSeeds && !banned.excludes(address: address, nowMs: nowMs)
+            && targets.insert(address).inserted {
             effects += ping(address, waiting: .seedPing, nowMs: nowMs)
         }
         if targets.isEmpty {
@@ -437,7 +440,7 @@ public struct DHTCore: Sendable {
     /// answers the pipeline now drops.
     public mutating func forget(key: PublicKey, untilMs: UInt64, nowMs: UInt64) -> [Effect] {
         banned.ban(key.nodeID, untilMs: untilMs, nowMs: nowMs)
-        return routed(table.remove(key.nodeID), nowMs: nowMs)
+        return routed(table.remove(key.nodeID), nowMs: nowMs) + dropFromLookups(nowMs: nowMs)
     }
 
     public mutating func forget(host: [UInt8], untilMs: UInt64, nowMs: UInt64) -> [Effect] {
@@ -446,6 +449,23 @@ public struct DHTCore: Sendable {
         // Caches first, so no contact of that host is promoted into a slot its neighbour freed.
         for contact in table.allReplacements + table.allContacts where contact.address.reputationHost == host {
             effects += routed(table.remove(contact.id), nowMs: nowMs)
+        }
+        return effects + dropFromLookups(nowMs: nowMs)
+    }
+
+    /// Running lookups give up on banned candidates, whatever their state: not asked, not waited
+    /// for (their answers are dropped unread), not counted among the closest, not sent STOREs.
+    private mutating func dropFromLookups(nowMs: UInt64) -> [Effect] {
+        var effects: [Effect] = []
+        for id in lookups.keys.sorted() {
+            let dropped = lookups[id]!.lookup.exclude { banned.excludes($0, nowMs: nowMs) }
+            guard !dropped.isEmpty else { continue }
+            for node in dropped {
+                for (requestID, entry) in outstanding where entry.waiting == .lookup(id, node) {
+                    outstanding[requestID] = nil
+                }
+            }
+            effects += advance(id, nowMs: nowMs)
         }
         return effects
     }

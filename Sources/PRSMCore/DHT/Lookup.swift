@@ -97,6 +97,18 @@ public struct Lookup: Sendable {
         candidates[index].state = .failed
     }
 
+    /// Gives up on every candidate `matches` picks, whatever its state (a peer banned meanwhile):
+    /// it is not asked, not waited for, not among the closest. Returns the ids of those that were
+    /// in flight (their requests are abandoned).
+    public mutating func exclude(where matches: (Contact) -> Bool) -> [NodeID] {
+        var abandoned: [NodeID] = []
+        for index in candidates.indices where candidates[index].state != .failed && matches(candidates[index].contact) {
+            if candidates[index].isInFlight { abandoned.append(candidates[index].contact.id) }
+            candidates[index].state = .failed
+        }
+        return abandoned
+    }
+
     /// Requests older than the timeout: retried (returned, to be resent) or failed.
     public mutating func expire(nowMs: UInt64) -> (retry: [Contact], failed: [Contact]) {
         var retry: [Contact] = []
