@@ -246,17 +246,19 @@ extension DHTCore {
         return effects
     }
 
+    /// Forgets lookup `id`'s requests to `node` (a retry sends a new one; a failed or banned
+    /// candidate is no longer waited for).
+    mutating func abandonRequests(of id: UInt64, to node: NodeID) {
+        for (requestID, entry) in outstanding where entry.waiting == .lookup(id, node) { outstanding[requestID] = nil }
+    }
+
     mutating func expireLookup(_ id: UInt64, nowMs: UInt64) -> [Effect] {
         guard var running = lookups[id], !running.finishedLookup else { return [] }
         let (retry, failed) = running.lookup.expire(nowMs: nowMs)
         guard !retry.isEmpty || !failed.isEmpty else { return [] }
         lookups[id] = running
         var effects: [Effect] = []
-        for contact in retry + failed {
-            for (requestID, entry) in outstanding where entry.waiting == .lookup(id, contact.id) {
-                outstanding[requestID] = nil
-            }
-        }
+        for contact in retry + failed { abandonRequests(of: id, to: contact.id) }
         for contact in retry {
             effects.append(request(contact, for: id, target: running.lookup.target, purpose: running.purpose, nowMs: nowMs))
         }

@@ -460,11 +460,7 @@ public struct DHTCore: Sendable {
         for id in lookups.keys.sorted() {
             let dropped = lookups[id]!.lookup.exclude { banned.excludes($0, nowMs: nowMs) }
             guard !dropped.isEmpty else { continue }
-            for node in dropped {
-                for (requestID, entry) in outstanding where entry.waiting == .lookup(id, node) {
-                    outstanding[requestID] = nil
-                }
-            }
+            for node in dropped { abandonRequests(of: id, to: node) }
             effects += advance(id, nowMs: nowMs)
         }
         return effects
