@@ -7,12 +7,13 @@ public enum Blake2b {
 
     public static func hash256<Bytes: ContiguousBytes>(_ input: Bytes) -> Digest32 {
         Sodium.ensureReady()
-        var out = [UInt8](repeating: 0, count: digestSize)
-        input.withUnsafeBytes { raw in
-            _ = crypto_generichash(&out, digestSize, raw.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                   UInt64(raw.count), nil, 0)
+        let out = Bytes32 { out in
+            input.withUnsafeBytes { raw in
+                _ = crypto_generichash(out.baseAddress!.assumingMemoryBound(to: UInt8.self), digestSize,
+                                       raw.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(raw.count), nil, 0)
+            }
         }
-        return Digest32(unchecked: out)
+        return Digest32(out)
     }
 
     /// Accepted key lengths for `keyedHash` (libsodium's crypto_generichash_KEYBYTES_MIN...MAX).

@@ -1,28 +1,30 @@
-/// A 32-byte value: BLAKE2b-256 digests, network ids, record keys.
+/// A 32-byte value: BLAKE2b-256 digests, network ids, record keys. Held inline (`Bytes32`).
 public struct Digest32: Hashable, Sendable, Comparable, CustomStringConvertible, ContiguousBytes {
-    public let bytes: [UInt8]
+    public let value: Bytes32
 
     public init(_ bytes: [UInt8]) throws(CryptoError) {
-        guard bytes.count == 32 else { throw .invalidLength(what: "digest", expected: 32, actual: bytes.count) }
-        self.bytes = bytes
+        guard bytes.count == Bytes32.count else {
+            throw .invalidLength(what: "digest", expected: Bytes32.count, actual: bytes.count)
+        }
+        value = Bytes32(bytes)
     }
 
-    init(unchecked bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ value: Bytes32) { self.value = value }
 
     public init(hex: String) throws(CryptoError) {
         try self.init(try Hex.decode(hex))
     }
 
-    public static let zero = Digest32(unchecked: [UInt8](repeating: 0, count: 32))
+    public static let zero = Digest32(Bytes32.zero)
 
-    public var hex: String { Hex.encode(bytes) }
+    /// A copy of the bytes (allocates: hot paths use `value` or `withUnsafeBytes`).
+    public var bytes: [UInt8] { value.array }
+    public var hex: String { withUnsafeBytes { Hex.encode($0) } }
     public var description: String { hex }
 
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try bytes.withUnsafeBytes(body)
+        try value.withUnsafeBytes(body)
     }
 
-    public static func < (lhs: Digest32, rhs: Digest32) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
-    }
+    public static func < (lhs: Digest32, rhs: Digest32) -> Bool { lhs.value < rhs.value }
 }

@@ -10,22 +10,23 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// XOR distance to another id, as a 32-byte big-endian number.
     public func distance(to other: NodeID) -> Digest32 {
-        Digest32(unchecked: zip(bytes, other.bytes).map { $0 ^ $1 })
+        Digest32(digest.value ^ other.digest.value)
     }
 
     /// Number of leading bits shared with another id (256 when equal); the Kademlia bucket index.
     public func commonPrefixLength(with other: NodeID) -> Int {
-        for (index, (a, b)) in zip(bytes, other.bytes).enumerated() where a != b {
-            return index * 8 + (a ^ b).leadingZeroBitCount
-        }
-        return 256
+        let x = (digest.value ^ other.digest.value).bigEndianWords
+        if x.0 != 0 { return x.0.leadingZeroBitCount }
+        if x.1 != 0 { return 64 + x.1.leadingZeroBitCount }
+        if x.2 != 0 { return 128 + x.2.leadingZeroBitCount }
+        return 192 + x.3.leadingZeroBitCount
     }
 
     /// `count` (at most 16) bits starting at bit `start` (bit 0 is the most significant), as an
     /// integer; bits past the end of the id read as 0.
     public func bits(from start: Int, count: Int) -> Int {
         precondition(start >= 0 && (0...16).contains(count), "bits(from:count:) reads 0 to 16 bits")
-        let bytes = digest.bytes
+        let bytes = digest.value
         var value = 0
         for bit in start..<(start + count) {
             let set = bit < 256 && bytes[bit / 8] & (UInt8(0x80) >> (bit % 8)) != 0

@@ -7,13 +7,7 @@ public enum XORMetric {
         public let words: (UInt64, UInt64, UInt64, UInt64)
 
         public init(_ a: NodeID, _ b: NodeID) {
-            let (x, y) = (a.digest.bytes, b.digest.bytes)
-            func word(_ offset: Int) -> UInt64 {
-                var value: UInt64 = 0
-                for index in offset..<offset + 8 { value = value << 8 | UInt64(x[index] ^ y[index]) }
-                return value
-            }
-            words = (word(0), word(8), word(16), word(24))
+            words = (a.digest.value ^ b.digest.value).bigEndianWords
         }
 
         public static func < (lhs: Distance, rhs: Distance) -> Bool { lhs.words < rhs.words }
