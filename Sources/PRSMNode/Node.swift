@@ -351,7 +351,7 @@ public actor Node {
         guard force || peers.changes != persistedChanges else { return }
         var batch = StoreBatch()
         batch.clear(.peers)
-        for peer in peers.knownPeers {
+        for peer in peers.peersToSave {
             let (key, value) = AddressBookCodec.encode(peer)
             batch.put(.peers, key, value)
         }
@@ -387,6 +387,7 @@ public actor Node {
     public func tableSizes() -> NodeTableSizes {
         NodeTableSizes(peers: peers.peerCount, outstandingPings: peers.outstandingCount,
                        trackedSources: pipeline.trackedSources, trackedSenders: pipeline.trackedSenders,
+                       scoredKeys: peers.scores.trackedKeys, recentContacts: peers.reachability.recentContactCount,
                        dhtContacts: dht.table.count, dhtReplacements: dht.table.replacementCount,
                        dhtOutstanding: dht.outstandingCount, dhtLookups: dht.lookupCount,
                        dhtRecords: dht.records.count, dhtHeldTokens: dht.heldTokenCount,

@@ -12,6 +12,7 @@ public struct NodeConfig: Sendable, Equatable {
     public var prefixBurst: UInt64 = 4_000
     public var maxTrackedSources = 4_096
     public var maxPeers = 1_024
+    public var maxSavedPeers = 256
     public var replayToleranceMs: UInt64 = 30_000
     public var maxReplaySenders = 16_384
     public var logLevel = "info"
@@ -61,6 +62,8 @@ public struct NodeConfig: Sendable, Equatable {
         max_tracked_sources = 4096
         # Most peers remembered in the peer table.
         max_peers = 1024
+        # Most peers the address book saves for the next start (the most recently seen).
+        max_saved_peers = 256
         # Envelopes whose timestamp is further than this from our clock are dropped (clock-skew).
         replay_tolerance_ms = 30000
         # Most sender keys whose replay windows are kept.
@@ -115,6 +118,7 @@ public struct NodeConfig: Sendable, Equatable {
             var prefix_burst: Int?
             var max_tracked_sources: Int?
             var max_peers: Int?
+            var max_saved_peers: Int?
             var replay_tolerance_ms: Int?
             var max_replay_senders: Int?
         }
@@ -148,7 +152,7 @@ public struct NodeConfig: Sendable, Equatable {
     static let knownKeys: [String: Set<String>] = [
         "network": ["listen", "roles"], "api": ["listen"],
         "limits": ["source_rate_per_second", "source_burst", "prefix_rate_per_second", "prefix_burst",
-                   "max_tracked_sources", "max_peers",
+                   "max_tracked_sources", "max_peers", "max_saved_peers",
                    "replay_tolerance_ms", "max_replay_senders"],
         "log": ["level"],
         "dht": ["bootstrap", "k", "max_records", "max_record_bytes", "max_records_per_peer"],
@@ -188,6 +192,7 @@ public struct NodeConfig: Sendable, Equatable {
         config.prefixBurst = try unsigned(form.limits?.prefix_burst, "prefix_burst", or: config.prefixBurst)
         config.maxTrackedSources = form.limits?.max_tracked_sources ?? config.maxTrackedSources
         config.maxPeers = form.limits?.max_peers ?? config.maxPeers
+        config.maxSavedPeers = form.limits?.max_saved_peers ?? config.maxSavedPeers
         config.replayToleranceMs = try unsigned(form.limits?.replay_tolerance_ms, "replay_tolerance_ms",
                                                 or: config.replayToleranceMs)
         config.maxReplaySenders = form.limits?.max_replay_senders ?? config.maxReplaySenders
@@ -232,6 +237,7 @@ public struct NodeConfig: Sendable, Equatable {
             ("source_rate_per_second", sourceRatePerSecond > 0), ("source_burst", sourceBurst > 0),
             ("prefix_rate_per_second", prefixRatePerSecond > 0), ("prefix_burst", prefixBurst > 0),
             ("max_tracked_sources", maxTrackedSources > 0), ("max_peers", maxPeers > 0),
+            ("max_saved_peers", maxSavedPeers > 0),
             ("replay_tolerance_ms", replayToleranceMs > 0), ("max_replay_senders", maxReplaySenders > 0),
         ]
         for (key, valid) in limits where !valid { throw .badConfig(path, "limits.\(key) must be > 0") }

@@ -81,6 +81,13 @@ public struct Envelope: Hashable, Sendable {
             sequence: sequence, timestamp: timestamp, payload: payload, signature: try! Signature(signature))
     }
 
+    /// This envelope naming `sender`, an equal key whose storage other tables already share.
+    func sharing(sender: PublicKey) -> Envelope {
+        precondition(sender == self.sender, "only an equal key may replace an envelope's sender")
+        return Envelope(networkID: networkID, kind: kind, sender: sender, sequence: sequence, timestamp: timestamp,
+                        payload: payload, signature: signature)
+    }
+
     /// Reads only the network id, so wrong-network traffic is dropped before any other work.
     public static func networkID(of buffer: ByteBuffer) -> [UInt8]? {
         buffer.getBytes(at: buffer.readerIndex + 5, length: 32)

@@ -18,6 +18,20 @@ public struct ReplayGuard: Sendable {
     struct SenderWindow: Sendable {
         var recent: [UInt64] = []  // ascending
         var maxTimestamp: UInt64 = 0
+
+        /// Adds `sequence` (not yet in the window, not below a full one's lowest), keeping at
+        /// most `size`: a full window drops its lowest first, so the array never outgrows the
+        /// window (inserting past it would double the array's capacity).
+        mutating func add(_ sequence: UInt64, timestamp: UInt64, size: Int) {
+            maxTimestamp = max(maxTimestamp, timestamp)
+            var position = recent.insertionIndex(of: sequence)
+            if recent.count >= size {
+                guard position > 0 else { return }
+                recent.removeFirst()
+                position -= 1
+            }
+            recent.insert(sequence, at: position)
+        }
     }
 
     public let config: Config
@@ -53,10 +67,11 @@ public struct ReplayGuard: Sendable {
 
     /// Records an accepted envelope. Must follow a `.fresh` verdict for the same values.
     public mutating func record(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) {
-        // Expired windows change no verdict, so they are also swept out once per tolerance
+        // Expired windows change no verdict, so they are also swept out four times per tolerance
         // period, not only when the table is full: otherwise a node keeps a window (and a copy of
         // the key) for every sender it ever heard from: a large share of a DHT node's memory.
-        if nowMs >= lastSweepMs &+ config.toleranceMs {
+        // (Once per period let a window outlive its expiry by up to a whole period.)
+        if nowMs >= lastSweepMs &+ config.toleranceMs / 4 {
             lastSweepMs = nowMs
             forgetExpired(nowMs: nowMs)
         }
@@ -64,13 +79,18 @@ public struct ReplayGuard: Sendable {
             forgetExpired(nowMs: nowMs)
             guard windows.count < config.maxSenders else { return }
         }
-        var window = windows[sender] ?? SenderWindow()
-        let position = window.recent.insertionIndex(of: sequence)
-        window.recent.insert(sequence, at: position)
-        if window.recent.count > config.windowSize { window.recent.removeFirst() }
-        window.maxTimestamp = max(window.maxTimestamp, timestamp)
-        windows[sender] = window
-        earliestExpiry = min(earliestExpiry, window.maxTimestamp &+ config.toleranceMs)
+        // In place: a copy taken out of the table would copy its array on every message.
+        windows[sender, default: SenderWindow()].add(sequence, timestamp: timestamp, size: config.windowSize)
+        if let maxTimestamp = windows[sender]?.maxTimestamp {
+            earliestExpiry = min(earliestExpiry, maxTimestamp &+ config.toleranceMs)
+        }
+    }
+
+    /// The copy of `sender` this guard keeps as its window's key, if it has one. The pipeline
+    /// hands it on instead of the copy decoded from each message, so every table keyed by this
+    /// peer (peers, scores, routing contacts) shares one key buffer rather than one per message.
+    public func storedKey(for sender: PublicKey) -> PublicKey? {
+        windows.index(forKey: sender).map { windows[$0].key }
     }
 
     private mutating func forgetExpired(nowMs: UInt64) {

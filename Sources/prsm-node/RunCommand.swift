@@ -66,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         var options = Node.Options(identity: identity, genesis: genesis)
         options.pipeline = config.pipelineConfig(networkID: genesis.networkID)
         options.peers.maxPeers = config.maxPeers
+        options.peers.maxSavedPeers = config.maxSavedPeers
         options.peers.roles = (try? Roles(names: config.roles)) ?? [.client]
         options.dht = config.dhtConfig
         options.bootstrap = bootstrapAddresses

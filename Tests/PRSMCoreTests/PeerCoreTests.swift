@@ -21,6 +21,21 @@ struct PeerCoreTests {
         #expect(core.knownPeers.map(\.key) == [bob.publicKey])
     }
 
+    /// The address book saves the most recently seen peers, at most `maxSavedPeers`, in key order.
+    @Test func theAddressBookSavesTheFreshestPeers() throws {
+        var config = PeerCore.Config()
+        config.maxSavedPeers = 2
+        var core = PeerCore(config: config)
+        let keys = try (10..<14).map { try SigningKey(seed: [UInt8](repeating: $0, count: 32)).publicKey }
+        for (index, key) in keys.enumerated() {
+            core.noteContact(key, at: .ipv4(127, 0, 3, UInt8(index + 1), port: 7700), nowMs: UInt64(100 + index))
+        }
+        #expect(core.knownPeers.count == 4)
+        #expect(core.peersToSave.map(\.key) == [keys[2], keys[3]].sorted())
+        core.noteContact(keys[0], at: .ipv4(127, 0, 3, 1, port: 7700), nowMs: 200)
+        #expect(core.peersToSave.map(\.key) == [keys[0], keys[3]].sorted())
+    }
+
     @Test func pongCompletesOutstandingPingWithRoundTripTime() {
         var core = PeerCore()
         #expect(core.startPing(to: bobAddress, nonce: 7, nowMs: 100) == [.send(.ping(Ping(nonce: 7)), to: bobAddress)])

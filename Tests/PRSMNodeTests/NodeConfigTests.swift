@@ -25,6 +25,7 @@ struct NodeConfigTests {
             source_burst = 22
             max_tracked_sources = 33
             max_peers = 44
+            max_saved_peers = 45
             replay_tolerance_ms = 5555
             max_replay_senders = 66
 
@@ -39,6 +40,7 @@ struct NodeConfigTests {
         expected.sourceBurst = 22
         expected.maxTrackedSources = 33
         expected.maxPeers = 44
+        expected.maxSavedPeers = 45
         expected.replayToleranceMs = 5555
         expected.maxReplaySenders = 66
         expected.logLevel = "debug"

@@ -25,6 +25,21 @@ struct ReceivePipelineOrderTests {
         #expect(pipeline.verdict(genuine) == .accepted(.ping(Ping(nonce: 1)), sender: Fixture.keyA.publicKey))
     }
 
+    /// Every accepted message from one sender names the replay table's copy of its key, so the
+    /// tables keyed by that peer share one buffer instead of keeping one decoded copy each.
+    @Test func acceptedMessagesFromOneSenderShareOneKeyBuffer() throws {
+        let pipeline = Receiver()
+        func sender(_ outcome: ReceivePipeline.Outcome) -> PublicKey? {
+            guard case let .accepted(inbound) = outcome else { return nil }
+            return inbound.sender
+        }
+        let first = try #require(sender(pipeline.receive(Fixture.seal(counter: 1))))
+        let second = try #require(sender(pipeline.receive(Fixture.seal(counter: 2))))
+        #expect(first == second)
+        let buffers = [first, second].map { key in key.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        #expect(buffers[0] == buffers[1], "each message kept its own decoded copy of the key")
+    }
+
     @Test func replayIsDetectedBeforeTheSignatureIsChecked() {
         let pipeline = Receiver()
         let genuine = Fixture.seal()

@@ -158,6 +158,7 @@ public struct DHTCore: Sendable {
     var lookups: [UInt64: RunningLookup] = [:]
     var outstanding: [UInt64: Outstanding] = [:]
     var heldTokens: [PeerAddress: HeldToken] = [:]
+    var lastTokenSweepMs: UInt64 = 0
     var seeds: [PeerAddress] = []
     var savedContacts: [WireContact] = []
     var failedJoinAttempts = 0
@@ -349,7 +350,16 @@ public struct DHTCore: Sendable {
             break
         }
         _ = records.expire(nowMs: nowMs)
+        forgetExpiredTokens(nowMs: nowMs)
         return effects
+    }
+
+    /// Drops held tokens too old to present, once per quarter of their lifetime: otherwise the
+    /// table keeps one per address that ever answered us, until it is full.
+    mutating func forgetExpiredTokens(nowMs: UInt64) {
+        guard nowMs >= lastTokenSweepMs &+ config.heldTokenLifetimeMs / 4 else { return }
+        lastTokenSweepMs = nowMs
+        heldTokens = heldTokens.filter { nowMs < $0.value.receivedMs &+ config.heldTokenLifetimeMs }
     }
 
     mutating func maintain(nowMs: UInt64) -> [Effect] {

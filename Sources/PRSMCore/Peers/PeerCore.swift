@@ -11,6 +11,10 @@ public struct PeerCore: Sendable {
 
     public struct Config: Sendable {
         public var maxPeers = 1_024
+        /// Peers the address book keeps across restarts: the most recently seen. A restart
+        /// rejoins from a few of them; saving the whole table rewrote up to `maxPeers` rows at
+        /// every save, and kept them in a simulated node's memory.
+        public var maxSavedPeers = 256
         public var maxOutstandingPings = 256
         public var pingTimeoutMs: UInt64 = 5_000
         public var maxOutstandingHandshakes = 256
@@ -95,6 +99,13 @@ public struct PeerCore: Sendable {
     public func knows(_ key: PublicKey, at address: PeerAddress) -> Bool { peers[key]?.address == address }
 
     public var knownPeers: [KnownPeer] { peers.values.sorted { $0.key < $1.key } }
+
+    /// What the address book saves: the `maxSavedPeers` most recently seen peers, in key order.
+    public var peersToSave: [KnownPeer] {
+        guard peers.count > config.maxSavedPeers else { return knownPeers }
+        return peers.values.sorted { ($0.lastSeenMs, $1.key) > ($1.lastSeenMs, $0.key) }
+            .prefix(config.maxSavedPeers).sorted { $0.key < $1.key }
+    }
     /// False once a dial-back check failed (see `Reachability.serverMode`).
     public var serverMode: Bool { reachability.serverMode }
 
