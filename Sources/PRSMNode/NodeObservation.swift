@@ -32,6 +32,8 @@ public struct NodeTableSizes: Sendable, Equatable {
     public let outstandingPings: Int
     public let trackedSources: Int
     public let trackedSenders: Int
+    public var scoredKeys = 0
+    public var recentContacts = 0
     public var dhtContacts = 0
     public var dhtReplacements = 0
     public var dhtOutstanding = 0

@@ -26,7 +26,7 @@ public struct DHTBench: Sendable {
             let simulation = Simulation(topology: topology, options: options)
             let result = simulation.run()
             let peak = SimScaleBench.peakResidentBytes()
-            rows.append(row(count, simulation.dhtStats, result, rssBytes: max(0, peak - rssBefore)))
+            rows.append(row(count, simulation.dhtStats, result, rssBytes: max(0, peak - rssBefore), simulation: simulation))
         }
         return BenchReport(bench: "dht", params: [
             "nodes": .array(nodeCounts.map { .int($0) }), "k": .int(k), "lookups": .int(lookups),
@@ -55,7 +55,13 @@ public struct DHTBench: Sendable {
         return topology
     }
 
-    func row(_ count: Int, _ stats: DHTStats, _ result: SimulationResult, rssBytes: Int) -> JSONValue {
+    /// Each node table's largest sampled size and its mean over samples (all nodes, every minute).
+    func tableSizes(_ simulation: Simulation) -> JSONValue {
+        guard let bounds = simulation.checkers.lazy.compactMap({ $0 as? BoundsChecker }).first else { return .object([:]) }
+        return .object(bounds.sizeSummary.mapValues { .object(["largest": .int($0.largest), "mean": .double($0.mean)]) })
+    }
+
+    func row(_ count: Int, _ stats: DHTStats, _ result: SimulationResult, rssBytes: Int, simulation: Simulation) -> JSONValue {
         let lookups = stats.lookups
         let hops = lookups.map(\.hops).sorted()
         func percentile(_ p: Int) -> Int { hops.isEmpty ? 0 : hops[min(hops.count - 1, hops.count * p / 100)] }
@@ -75,6 +81,7 @@ public struct DHTBench: Sendable {
             "rss_bytes_per_node": .int(rssBytes / count),
             "simulated_seconds": .double(result.simulatedSeconds),
             "wall_seconds": .double(result.wallSeconds),
+            "table_sizes": tableSizes(simulation),
             "checks_passed": .string(result.passed ? "all" : result.checks.filter { !$0.passed }.map(\.name).joined(separator: ",")),
         ])
     }

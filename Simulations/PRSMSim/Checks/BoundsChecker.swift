@@ -7,6 +7,7 @@ final class BoundsChecker: SimChecker {
     let maxOutstandingPings: Int
     let maxSources: Int
     let maxSenders: Int
+    let peers: PeerCore.Config
     let dht: DHTCore.Config
     let ownRecords: Int
     let maxMempool = Mempool.Config().maxTransactions
@@ -14,6 +15,9 @@ final class BoundsChecker: SimChecker {
     private var samples: UInt64 = 0
     private var firstViolation: String?
     private var largestPeers = 0
+    /// Per table: the largest size sampled and the sum of all samples (for the mean).
+    private var largest: [String: Int] = [:]
+    private var totals: [String: Int] = [:]
 
     private let names: [String]
 
@@ -27,17 +31,19 @@ final class BoundsChecker: SimChecker {
         maxOutstandingPings = peers.maxOutstandingPings
         maxSources = pipeline.sourceLimit.maxEntries
         maxSenders = pipeline.replay.maxSenders
+        self.peers = peers
     }
 
     func observe(_ observation: SimObservation) {
         guard case let .tables(node, sizes) = observation else { return }
         samples += 1
         largestPeers = max(largestPeers, sizes.peers)
-        guard firstViolation == nil else { return }
-        for (table, size, bound) in [("peers", sizes.peers, maxPeers),
+        let tables = [("peers", sizes.peers, maxPeers),
                                      ("outstanding pings", sizes.outstandingPings, maxOutstandingPings),
                                      ("rate-limit sources", sizes.trackedSources, maxSources),
                                      ("replay senders", sizes.trackedSenders, maxSenders),
+                                     ("scored keys", sizes.scoredKeys, peers.scores.maxKeys),
+                                     ("recent contacts", sizes.recentContacts, peers.reachability.maxRecentContacts),
                                      ("DHT routing", sizes.dhtContacts, RoutingTable.bucketCount * dht.routing.k),
                                      ("DHT replacement caches", sizes.dhtReplacements,
                                       RoutingTable.bucketCount * dht.routing.replacementCacheSize),
@@ -48,7 +54,12 @@ final class BoundsChecker: SimChecker {
                                      ("DHT records", sizes.dhtRecords, dht.records.maxRecords + ownRecords),
                                      ("mempool", sizes.mempool, maxMempool),
                                      ("outbound stream frames", sizes.outboundFrames, maxOutboundFrames)]
-        where size > bound {
+        for (table, size, _) in tables {
+            largest[table] = max(largest[table] ?? 0, size)
+            totals[table, default: 0] += size
+        }
+        guard firstViolation == nil else { return }
+        for (table, size, bound) in tables where size > bound {
             firstViolation = "\(names[node]): \(table) table holds \(size), bound \(bound)"
         }
     }
@@ -58,5 +69,12 @@ final class BoundsChecker: SimChecker {
                     message: firstViolation ?? (samples > 0
                         ? "\(samples) samples, largest peer table \(largestPeers) (bound \(maxPeers))"
                         : "no samples taken"))
+    }
+
+    /// Each table's largest sampled size and mean over samples, by table name.
+    var sizeSummary: [String: (largest: Int, mean: Double)] {
+        largest.reduce(into: [:]) { summary, entry in
+            summary[entry.key] = (entry.value, Double(totals[entry.key] ?? 0) / Double(max(samples, 1)))
+        }
     }
 }

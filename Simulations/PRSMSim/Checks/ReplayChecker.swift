@@ -8,8 +8,17 @@ final class ReplayChecker: SimChecker {
     /// 8 bytes, sequence). Runs accept millions, and this set was the simulator's largest table
     /// (a 24-byte receipt each). A collision could only report a false replay, never hide one;
     /// with 10⁷ envelopes its chance is about 3·10⁻⁶.
+    ///
+    /// Kept in two generations of 3 × tolerance each (by the receivers' clocks): an envelope
+    /// accepted within the tolerance of its timestamp can be accepted again only within
+    /// 2 × tolerance of the first time (any later acceptance is outside the window, which this
+    /// checker reports on its own), so older fingerprints can go, and the checker's memory follows
+    /// the message rate, not the run's length. The third tolerance covers clocks skewed apart
+    /// (a skew beyond the tolerance would make nodes refuse each other anyway).
     private var seen = Set<UInt64>()
-    private var firstViolation: String?
+    private var previous = Set<UInt64>()
+    private var generationStartMs: UInt64 = 0
+    private(set) var firstViolation: String?
     private var accepted: UInt64 = 0
 
     private let names: [String]
@@ -23,8 +32,14 @@ final class ReplayChecker: SimChecker {
         guard case let .accepted(receiver, sender, sequence, timestamp, now) = observation else { return }
         accepted += 1
         guard firstViolation == nil else { return }
+        if now >= generationStartMs + 3 * toleranceMs {
+            previous = seen
+            seen.removeAll(keepingCapacity: true)
+            generationStartMs = now
+        }
         let senderPrefix = sender.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        if !seen.insert(Self.fingerprint(receiver: receiver, sender: senderPrefix, sequence: sequence)).inserted {
+        let fingerprint = Self.fingerprint(receiver: receiver, sender: senderPrefix, sequence: sequence)
+        if previous.contains(fingerprint) || !seen.insert(fingerprint).inserted {
             firstViolation = "\(names[receiver]) accepted sequence \(sequence) from \(sender) twice"
         } else if timestamp + toleranceMs < now || timestamp > now + toleranceMs {
             firstViolation = "\(names[receiver]) accepted a message stamped \(timestamp) at \(now), outside ±\(toleranceMs) ms"

@@ -97,6 +97,8 @@ public struct Reachability: Sendable {
     public var serverMode: Bool { status != .unreachable }
     public var pendingChecks: Int { pending.count }
     public var candidateCount: Int { tallies.count }
+    /// Hosts we sent to within the NAT-mapping time (bounded by `maxRecentContacts`).
+    public var recentContactCount: Int { recentContacts.count }
     /// Distinct peers currently vouching for `address`.
     public func reporters(of address: PeerAddress) -> Int { tallies[address]?.count ?? 0 }
 
