@@ -75,6 +75,20 @@ struct DHTCoreNetworkTests {
         return network
     }
 
+    /// Tokens held from answers are dropped once too old to present, instead of staying until
+    /// the table is full.
+    @Test func heldTokensAreDroppedOnceTooOldToPresent() {
+        let config = DHTCore.Config.small()
+        var network = Self.formNetwork(6, config: config)
+        let newest = network.nodes[1].core.heldTokens.values.map(\.receivedMs).max() ?? 0
+        #expect(network.nodes[1].core.heldTokenCount > 0)
+        // Nothing is delivered any more: no answer brings a fresh token.
+        _ = network.nodes[1].core.tick(nowMs: newest + config.heldTokenLifetimeMs - 1)
+        #expect(network.nodes[1].core.heldTokenCount > 0, "a token still young enough to present was dropped")
+        _ = network.nodes[1].core.tick(nowMs: newest + config.heldTokenLifetimeMs + 60_000)
+        #expect(network.nodes[1].core.heldTokenCount == 0)
+    }
+
     /// Every Ping to a newcomer is lost while it joins (a busy network), so the nodes nearest it
     /// never add it, and lookups for it end there without it. Its confirming lookup of its own
     /// id, `confirmJoinAfterMs` later, makes them Ping it again; without one they never do.
