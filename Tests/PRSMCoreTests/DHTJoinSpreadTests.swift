@@ -51,4 +51,33 @@ struct DHTJoinSpreadTests {
         }
         #expect(network.unearnedAdds.isEmpty, "\(network.unearnedAdds.prefix(3))")
     }
+
+    /// Distinct FindNode targets per bucket of the newcomer's table that it sent while joining
+    /// (a bucket's refresh is one; each spread lookup adds one in a region of that bucket).
+    static func joinTargets(spreadLookupBuckets: Int) -> [Int: Int] {
+        var config = Self.config(spreadBits: 2)
+        config.spreadLookupBuckets = spreadLookupBuckets
+        var network = DHTCoreNetworkTests.formNetwork(80, config: config)
+        let newcomer = network.addNode(config: config)
+        network.join(newcomer, through: [0])
+        network.advance(by: 10_000)
+        let core = network.nodes[newcomer].core
+        var targets: [Int: Set<NodeID>] = [:]
+        for sent in sends(network.nodes[newcomer].effects) {
+            guard case let .dht(.findNode(request)) = sent.message, let bucket = core.table.bucketIndex(of: request.target)
+            else { continue }
+            targets[bucket, default: []].insert(request.target)
+        }
+        return targets.mapValues(\.count)
+    }
+
+    /// Spread lookups make more nodes remember the newcomer, so only the farthest
+    /// `spreadLookupBuckets` buckets (which cover most keys) get them.
+    @Test func onlyTheFarthestBucketsGetSpreadLookups() {
+        let everyBucket = Self.joinTargets(spreadLookupBuckets: RoutingTable.bucketCount)
+        #expect(everyBucket.contains { $0.key >= 1 && $0.value > 1 },
+                "no bucket past the first had a spread lookup, so this network cannot show the limit: \(everyBucket)")
+        let firstOnly = Self.joinTargets(spreadLookupBuckets: 1)
+        #expect(firstOnly.allSatisfy { $0.key < 1 || $0.value <= 1 }, "\(firstOnly)")
+    }
 }

@@ -380,7 +380,7 @@ extension DHTCore {
         guard let nearest = table.closest(to: ownID, count: 1).first,
               let deepest = table.bucketIndex(of: nearest.id) else { return [] }
         pendingJoinRefreshes = (0..<deepest).map { JoinRefresh(bucket: $0, region: nil) }
-        spreadAfterRefresh = config.routing.spreadBits > 0 ? Set(0..<deepest) : []
+        spreadAfterRefresh = config.routing.spreadBits > 0 ? Set(0..<min(deepest, config.spreadLookupBuckets)) : []
         return startJoinRefreshes(nowMs: nowMs)
     }
 

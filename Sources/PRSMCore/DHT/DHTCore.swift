@@ -40,6 +40,11 @@ public struct DHTCore: Sendable {
         /// `RoutingTable.Config.spreadBits`); a few answerers there are all it needs, so it ends
         /// after about two rounds instead of waiting for k.
         public var spreadLookupK = 3
+        /// Only the farthest this many buckets get the join's spread lookups: they hold the
+        /// contacts for 1 − 2^−n of all keys (7/8 for 3), while each spread lookup makes several
+        /// more nodes remember the newcomer (peer table, replay window, scores), the largest
+        /// share of a node's memory in a large network.
+        public var spreadLookupBuckets = 3
         /// Bucket refresh and record re-replication lookups started per tick.
         public var maintenanceLookupsPerTick = 2
         /// After a get finds a value, nodes of the lookup that should have held it and did not
