@@ -76,10 +76,10 @@ public struct ReceivePipeline: Sendable {
             return .dropped(.unwanted)
         }
         guard envelope.hasValidSignature(in: bytes) else { return .dropped(.badSignature) }
-        replay.record(sender: envelope.sender, sequence: envelope.sequence,
-                      timestamp: envelope.timestamp, nowMs: nowMs)
+        let storedKey = replay.record(sender: envelope.sender, sequence: envelope.sequence,
+                                      timestamp: envelope.timestamp, nowMs: nowMs)
         // The replay table's copy of the key, so tables keyed by this peer share one buffer.
-        let shared = replay.storedKey(for: envelope.sender).map(envelope.sharing(sender:)) ?? envelope
+        let shared = storedKey.map(envelope.sharing(sender:)) ?? envelope
         switch decoded {
         case let .success(message): return .accepted(Inbound(envelope: shared, message: message, source: source))
         case .failure(.unknownKind): return .rejected(.unknownKind, sender: envelope.sender)

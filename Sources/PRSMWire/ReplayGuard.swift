@@ -65,8 +65,12 @@ public struct ReplayGuard: Sendable {
         return .fresh
     }
 
-    /// Records an accepted envelope. Must follow a `.fresh` verdict for the same values.
-    public mutating func record(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) {
+    /// Records an accepted envelope. Must follow a `.fresh` verdict for the same values. Returns
+    /// the copy of `sender` kept as its window's key (nil when the table is full): the pipeline
+    /// hands it on instead of the copy decoded from each message, so every table keyed by this
+    /// peer (peers, scores, routing contacts) shares one key buffer rather than one per message.
+    @discardableResult
+    public mutating func record(sender: PublicKey, sequence: UInt64, timestamp: UInt64, nowMs: UInt64) -> PublicKey? {
         // Expired windows change no verdict, so they are also swept out four times per tolerance
         // period, not only when the table is full: otherwise a node keeps a window (and a copy of
         // the key) for every sender it ever heard from: a large share of a DHT node's memory.
@@ -75,22 +79,20 @@ public struct ReplayGuard: Sendable {
             lastSweepMs = nowMs
             forgetExpired(nowMs: nowMs)
         }
-        if windows[sender] == nil, windows.count >= config.maxSenders {
-            forgetExpired(nowMs: nowMs)
-            guard windows.count < config.maxSenders else { return }
+        var index = windows.index(forKey: sender)
+        if index == nil {
+            if windows.count >= config.maxSenders {
+                forgetExpired(nowMs: nowMs)
+                guard windows.count < config.maxSenders else { return nil }
+            }
+            windows[sender] = SenderWindow()
+            index = windows.index(forKey: sender)
         }
+        guard let index else { return nil }
         // In place: a copy taken out of the table would copy its array on every message.
-        windows[sender, default: SenderWindow()].add(sequence, timestamp: timestamp, size: config.windowSize)
-        if let maxTimestamp = windows[sender]?.maxTimestamp {
-            earliestExpiry = min(earliestExpiry, maxTimestamp &+ config.toleranceMs)
-        }
-    }
-
-    /// The copy of `sender` this guard keeps as its window's key, if it has one. The pipeline
-    /// hands it on instead of the copy decoded from each message, so every table keyed by this
-    /// peer (peers, scores, routing contacts) shares one key buffer rather than one per message.
-    public func storedKey(for sender: PublicKey) -> PublicKey? {
-        windows.index(forKey: sender).map { windows[$0].key }
+        windows.values[index].add(sequence, timestamp: timestamp, size: config.windowSize)
+        earliestExpiry = min(earliestExpiry, windows.values[index].maxTimestamp &+ config.toleranceMs)
+        return windows.keys[index]
     }
 
     private mutating func forgetExpired(nowMs: UInt64) {
