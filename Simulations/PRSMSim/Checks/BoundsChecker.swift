@@ -14,7 +14,6 @@ final class BoundsChecker: SimChecker {
     let maxOutboundFrames: Int
     private var samples: UInt64 = 0
     private var firstViolation: String?
-    private var largestPeers = 0
     /// Per table: the largest size sampled and the sum of all samples (for the mean).
     private var largest: [String: Int] = [:]
     private var totals: [String: Int] = [:]
@@ -37,7 +36,6 @@ final class BoundsChecker: SimChecker {
     func observe(_ observation: SimObservation) {
         guard case let .tables(node, sizes) = observation else { return }
         samples += 1
-        largestPeers = max(largestPeers, sizes.peers)
         let tables = [("peers", sizes.peers, maxPeers),
                                      ("outstanding pings", sizes.outstandingPings, maxOutstandingPings),
                                      ("rate-limit sources", sizes.trackedSources, maxSources),
@@ -67,7 +65,7 @@ final class BoundsChecker: SimChecker {
     func verdict(_ simulation: Simulation) -> CheckResult {
         CheckResult(name: name, passed: firstViolation == nil && samples > 0,
                     message: firstViolation ?? (samples > 0
-                        ? "\(samples) samples, largest peer table \(largestPeers) (bound \(maxPeers))"
+                        ? "\(samples) samples, largest peer table \(largest["peers"] ?? 0) (bound \(maxPeers))"
                         : "no samples taken"))
     }
 
