@@ -36,6 +36,33 @@ struct PeerCoreTests {
         #expect(core.peersToSave.map(\.key) == [keys[0], keys[3]].sorted())
     }
 
+    /// The table keeps a peer that listens where its messages come from without a listen-address
+    /// array; when its messages later come from elsewhere, what its Hello announced stays.
+    @Test func aPeerThatMovesKeepsTheListenAddressesItAnnounced() throws {
+        var core = PeerCore(config: PeerCore.Config(networkID: network))
+        let hello = Hello(version: PeerCore.protocolVersion, networkID: network, listenAddresses: [bobAddress],
+                          roles: [.validator])
+        _ = core.handle(inbound(.hello(hello), from: bob, at: bobAddress), nowMs: 10)
+        #expect(core.knownPeers.first?.listenAddresses == [bobAddress])
+        let moved = PeerAddress.ipv4(127, 0, 2, 9, port: 7701)
+        _ = core.handle(inbound(.ping(Ping(nonce: 1)), from: bob, at: moved), nowMs: 20)
+        let peer = try #require(core.knownPeers.first)
+        #expect(peer.address == moved)
+        #expect(peer.listenAddresses == [bobAddress])
+        #expect(peer.roles == [.validator])
+
+        // A Hello announcing another address as well keeps both; the address book restores all of it.
+        let elsewhere = PeerAddress.ipv4(127, 0, 2, 2, port: 7700)
+        let both = Hello(version: PeerCore.protocolVersion, networkID: network, listenAddresses: [moved, elsewhere],
+                         roles: [.validator])
+        _ = core.handle(inbound(.hello(both), from: bob, at: moved), nowMs: 30)
+        var restored = PeerCore(config: PeerCore.Config(networkID: network))
+        restored.restore(core.peersToSave)
+        #expect(restored.knownPeers == core.knownPeers)
+        #expect(restored.knownPeers.first?.listenAddresses == both.listenAddresses)
+        #expect(both.listenAddresses.count == 2)
+    }
+
     @Test func pongCompletesOutstandingPingWithRoundTripTime() {
         var core = PeerCore()
         #expect(core.startPing(to: bobAddress, nonce: 7, nowMs: 100) == [.send(.ping(Ping(nonce: 7)), to: bobAddress)])

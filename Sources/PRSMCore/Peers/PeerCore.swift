@@ -14,7 +14,7 @@ public struct PeerCore: Sendable {
         /// Peers the address book keeps across restarts: the most recently seen. A restart
         /// rejoins from a few of them; saving the whole table rewrote up to `maxPeers` rows at
         /// every save, and kept them in a simulated node's memory.
-        public var maxSavedPeers = 256
+        public var maxSavedPeers = 64
         public var maxOutstandingPings = 256
         public var pingTimeoutMs: UInt64 = 5_000
         public var maxOutstandingHandshakes = 256
@@ -75,7 +75,7 @@ public struct PeerCore: Sendable {
     public let hello: Hello
     public private(set) var scores: PeerScores
     public private(set) var reachability: Reachability
-    private var peers: [PublicKey: KnownPeer] = [:]
+    private var peers: [PublicKey: PeerRecord] = [:]
     private var outstanding: [UInt64: OutstandingPing] = [:]
     /// Hellos we sent and wait an answer for: address -> when sent.
     private var handshakes: [PeerAddress: UInt64] = [:]
@@ -98,13 +98,13 @@ public struct PeerCore: Sendable {
     /// Whether `key` is in the peer table at `address` (without sorting the table).
     public func knows(_ key: PublicKey, at address: PeerAddress) -> Bool { peers[key]?.address == address }
 
-    public var knownPeers: [KnownPeer] { peers.values.sorted { $0.key < $1.key } }
+    public var knownPeers: [KnownPeer] { peers.map { $0.value.knownPeer(key: $0.key) }.sorted { $0.key < $1.key } }
 
     /// What the address book saves: the `maxSavedPeers` most recently seen peers, in key order.
     public var peersToSave: [KnownPeer] {
         guard peers.count > config.maxSavedPeers else { return knownPeers }
-        return peers.values.sorted { ($0.lastSeenMs, $1.key) > ($1.lastSeenMs, $0.key) }
-            .prefix(config.maxSavedPeers).sorted { $0.key < $1.key }
+        return peers.sorted { ($0.value.lastSeenMs, $1.key) > ($1.value.lastSeenMs, $0.key) }
+            .prefix(config.maxSavedPeers).map { $0.value.knownPeer(key: $0.key) }.sorted { $0.key < $1.key }
     }
     /// False once a dial-back check failed (see `Reachability.serverMode`).
     public var serverMode: Bool { reachability.serverMode }
@@ -241,7 +241,7 @@ public struct PeerCore: Sendable {
     /// The receive pipeline dropped a datagram from `source` for exceeding a rate limit.
     public mutating func recordRateLimited(source: PeerAddress, nowMs: UInt64) -> [Effect] {
         guard let evidence = scores.record(.rateLimited, address: source, nowMs: nowMs) else { return [] }
-        forgetPeers { $0.address.reputationHost == source.reputationHost }
+        forgetPeers { $1.reputationHost == source.reputationHost }
         return [.evidence(evidence)]
     }
 
@@ -263,7 +263,7 @@ public struct PeerCore: Sendable {
         }
         let silent = Set(expired.map(\.value.address) + expiredHellos).sorted()
         for address in silent {
-            for key in peers.values.filter({ $0.address == address }).map(\.key).sorted() {
+            for key in peers.filter({ $0.value.address == address }).map(\.key).sorted() {
                 effects += score(.timeout, key: key, nowMs: nowMs)
             }
         }
@@ -276,7 +276,7 @@ public struct PeerCore: Sendable {
     /// there are more than the table holds).
     public mutating func restore(_ saved: [KnownPeer]) {
         let keep = saved.sorted { ($0.lastSeenMs, $1.key) > ($1.lastSeenMs, $0.key) }.prefix(config.maxPeers)
-        peers = Dictionary(keep.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        peers = Dictionary(keep.map { ($0.key, PeerRecord($0)) }, uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: helpers
@@ -308,10 +308,10 @@ public struct PeerCore: Sendable {
     /// Known peers other than the requester's host, unbanned, in key order rotated by the
     /// requester's nonce (so relays vary from check to check without a random draw of ours).
     private func relayCandidates(for inbound: Inbound, nonce: UInt64, nowMs: UInt64) -> [PeerAddress] {
-        let candidates = knownPeers.filter {
-            $0.key != inbound.sender && $0.address.hostBytes != inbound.source.hostBytes
-                && !isBanned(key: $0.key, nowMs: nowMs) && !isBanned(address: $0.address, nowMs: nowMs)
-        }.map(\.address)
+        let candidates = peers.sorted { $0.key < $1.key }.filter {
+            $0.key != inbound.sender && $0.value.address.hostBytes != inbound.source.hostBytes
+                && !isBanned(key: $0.key, nowMs: nowMs) && !isBanned(address: $0.value.address, nowMs: nowMs)
+        }.map(\.value.address)
         guard !candidates.isEmpty else { return [] }
         let start = Int(nonce % UInt64(candidates.count))
         return Array(candidates[start...] + candidates[..<start])
@@ -320,12 +320,12 @@ public struct PeerCore: Sendable {
     /// Scores a key; a ban drops it from the peer table and yields evidence.
     private mutating func score(_ event: PeerScores.Event, key: PublicKey, nowMs: UInt64) -> [Effect] {
         guard let evidence = scores.record(event, key: key, nowMs: nowMs) else { return [] }
-        forgetPeers { $0.key == key }
+        forgetPeers { peer, _ in peer == key }
         return [.evidence(evidence)]
     }
 
-    private mutating func forgetPeers(where matches: (KnownPeer) -> Bool) {
-        let gone = peers.values.filter(matches).map(\.key)
+    private mutating func forgetPeers(where matches: (_ key: PublicKey, _ address: PeerAddress) -> Bool) {
+        let gone = peers.filter { matches($0.key, $0.value.address) }.map(\.key)
         guard !gone.isEmpty else { return }
         for key in gone { peers[key] = nil }
         changes += 1
@@ -346,18 +346,16 @@ public struct PeerCore: Sendable {
         _ key: PublicKey, at address: PeerAddress, nowMs: UInt64, rttMs: UInt64? = nil, roles: Roles? = nil,
         listenAddresses: [PeerAddress]? = nil
     ) {
-        var peer = peers[key] ?? KnownPeer(key: key, address: address, lastSeenMs: nowMs, rttMs: nil, roles: [])
+        var peer = peers[key] ?? PeerRecord(address: address, lastSeenMs: nowMs)
         if peers[key] == nil, peers.count >= config.maxPeers,
-           let stalest = peers.values.min(by: { ($0.lastSeenMs, $0.key) < ($1.lastSeenMs, $1.key) }) {
+           let stalest = peers.min(by: { ($0.value.lastSeenMs, $0.key) < ($1.value.lastSeenMs, $1.key) }) {
             peers[stalest.key] = nil
         }
-        peer.address = address
+        peer.move(to: address)
         peer.lastSeenMs = nowMs
         if let rttMs { peer.rttMs = rttMs }
         if let roles { peer.roles = roles }
-        // A listen address equal to the source is stored as the source's value, so the two share
-        // one host array rather than keeping a decoded copy per peer.
-        if let listenAddresses { peer.listenAddresses = listenAddresses.map { $0 == address ? address : $0 } }
+        if let listenAddresses { peer.listenAddresses = listenAddresses }
         peers[key] = peer
         changes += 1
     }
