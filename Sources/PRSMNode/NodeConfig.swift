@@ -12,7 +12,7 @@ public struct NodeConfig: Sendable, Equatable {
     public var prefixBurst: UInt64 = 4_000
     public var maxTrackedSources = 4_096
     public var maxPeers = 1_024
-    public var maxSavedPeers = 256
+    public var maxSavedPeers = 64
     public var replayToleranceMs: UInt64 = 30_000
     public var maxReplaySenders = 16_384
     public var logLevel = "info"
@@ -63,7 +63,7 @@ public struct NodeConfig: Sendable, Equatable {
         # Most peers remembered in the peer table.
         max_peers = 1024
         # Most peers the address book saves for the next start (the most recently seen).
-        max_saved_peers = 256
+        max_saved_peers = 64
         # Envelopes whose timestamp is further than this from our clock are dropped (clock-skew).
         replay_tolerance_ms = 30000
         # Most sender keys whose replay windows are kept.
