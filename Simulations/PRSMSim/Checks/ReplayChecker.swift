@@ -4,17 +4,19 @@ import PRSMNode
 final class ReplayChecker: SimChecker {
     let name = "no-replay-accepted"
     let toleranceMs: UInt64
+    let generationMs: UInt64
     /// One 8-byte fingerprint per accepted envelope: a mix of (receiver, the sender key's first
     /// 8 bytes, sequence). Runs accept millions, and this set was the simulator's largest table
     /// (a 24-byte receipt each). A collision could only report a false replay, never hide one;
     /// with 10⁷ envelopes its chance is about 3·10⁻⁶.
     ///
-    /// Kept in two generations of 3 × tolerance each (by the receivers' clocks): an envelope
+    /// Kept in two generations of `generationMs` each, by the world's clock: an envelope
     /// accepted within the tolerance of its timestamp can be accepted again only within
-    /// 2 × tolerance of the first time (any later acceptance is outside the window, which this
-    /// checker reports on its own), so older fingerprints can go, and the checker's memory follows
-    /// the message rate, not the run's length. The third tolerance covers clocks skewed apart
-    /// (a skew beyond the tolerance would make nodes refuse each other anyway).
+    /// 2 × tolerance of the first time on the receiver's clock (any later acceptance is outside
+    /// the window, which this checker reports on its own), and a receiver's clock strays from the
+    /// world's by at most the change of its skew, so a generation of 2 × (tolerance + largest
+    /// skew) keeps every fingerprint as long as it can matter. The checker's memory follows the
+    /// message rate, not the run's length.
     private var seen = Set<UInt64>()
     private var previous = Set<UInt64>()
     private var generationStartMs: UInt64 = 0
@@ -23,19 +25,21 @@ final class ReplayChecker: SimChecker {
 
     private let names: [String]
 
-    init(toleranceMs: UInt64, names: [String]) {
+    /// `maxSkewMs`: the largest clock skew any node may be given (its magnitude).
+    init(toleranceMs: UInt64, maxSkewMs: UInt64, names: [String]) {
         self.toleranceMs = toleranceMs
+        generationMs = 2 * (toleranceMs + maxSkewMs)
         self.names = names
     }
 
     func observe(_ observation: SimObservation) {
-        guard case let .accepted(receiver, sender, sequence, timestamp, now) = observation else { return }
+        guard case let .accepted(receiver, sender, sequence, timestamp, now, worldNowMs) = observation else { return }
         accepted += 1
         guard firstViolation == nil else { return }
-        if now >= generationStartMs + 3 * toleranceMs {
+        if worldNowMs >= generationStartMs + generationMs {
             previous = seen
             seen.removeAll(keepingCapacity: true)
-            generationStartMs = now
+            generationStartMs = worldNowMs
         }
         let senderPrefix = sender.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let fingerprint = Self.fingerprint(receiver: receiver, sender: senderPrefix, sequence: sequence)

@@ -2,7 +2,8 @@ import PRSMNode
 
 /// Something a simulated node reported, fed to every checker.
 enum SimObservation {
-    case accepted(receiver: Int, sender: PublicKey, sequence: UInt64, timestamp: UInt64, receiverNowMs: UInt64)
+    case accepted(receiver: Int, sender: PublicKey, sequence: UInt64, timestamp: UInt64, receiverNowMs: UInt64,
+                  worldNowMs: UInt64)
     case tables(node: Int, sizes: NodeTableSizes)
     /// What a restarted node restored, against what its store had durably synced.
     case restored(node: Int, synced: [KnownPeer], restored: [KnownPeer])

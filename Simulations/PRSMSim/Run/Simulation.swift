@@ -59,7 +59,7 @@ public final class Simulation: @unchecked Sendable {
         nodeOptions = base
         let names = topology.nodes.map(\.name)
         checkers = [
-            ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs, names: names),
+            ReplayChecker(toleranceMs: base.pipeline.replay.toleranceMs, maxSkewMs: topology.maxClockSkewMs, names: names),
             BoundsChecker(maxPeers: topology.maxPeers, pipeline: base.pipeline, peers: base.peers, dht: base.dht,
                           ownRecords: topology.dht?.puts ?? 0, maxOutboundStreams: base.maxOutboundStreams, names: names),
             LivenessChecker(),
@@ -334,7 +334,7 @@ public final class Simulation: @unchecked Sendable {
             world.record("\(nodes[index].name) accept \(sender) seq=\(sequence) kind=\(kind)")
             let simObservation = SimObservation.accepted(
                 receiver: index, sender: sender, sequence: sequence, timestamp: timestamp,
-                receiverNowMs: nodes[index].clock.nowMs)
+                receiverNowMs: nodes[index].clock.nowMs, worldNowMs: world.nowMs)
             for checker in checkers { checker.observe(simObservation) }
             if topology.dht != nil {
                 for checker in checkers { checker.observe(.message(receiver: index, sender: sender, kind: kind)) }

@@ -57,6 +57,14 @@ public struct Topology: Sendable {
     public var settledAtMs: UInt64 {
         faults.map(\.atMs).reduce(gstMs, max)
     }
+
+    /// The largest clock skew (in magnitude) any `clock-skew` fault gives a node; 0 without any.
+    public var maxClockSkewMs: UInt64 {
+        faults.reduce(0) {
+            guard case let .clockSkew(_, skewMs) = $1.kind else { return $0 }
+            return max($0, skewMs.magnitude)
+        }
+    }
 }
 
 public struct NodeSpec: Sendable {
