@@ -4,21 +4,25 @@ import PRSMNode
 final class ReplayChecker: SimChecker {
     let name = "no-replay-accepted"
     let toleranceMs: UInt64
+    /// How long a fingerprint must be kept (see `generations`).
+    let retentionMs: UInt64
     let generationMs: UInt64
     /// One 8-byte fingerprint per accepted envelope: a mix of (receiver, the sender key's first
     /// 8 bytes, sequence). Runs accept millions, and this set was the simulator's largest table
     /// (a 24-byte receipt each). A collision could only report a false replay, never hide one;
     /// with 10⁷ envelopes its chance is about 3·10⁻⁶.
     ///
-    /// Kept in two generations of `generationMs` each, by the world's clock: an envelope
-    /// accepted within the tolerance of its timestamp can be accepted again only within
-    /// 2 × tolerance of the first time on the receiver's clock (any later acceptance is outside
-    /// the window, which this checker reports on its own), and a receiver's clock strays from the
-    /// world's by at most the change of its skew, so a generation of 2 × (tolerance + largest
-    /// skew) keeps every fingerprint as long as it can matter. The checker's memory follows the
-    /// message rate, not the run's length.
-    private var seen = Set<UInt64>()
-    private var previous = Set<UInt64>()
+    /// An envelope accepted within the tolerance of its timestamp can be accepted again only
+    /// within 2 × tolerance of the first time on the receiver's clock (any later acceptance is
+    /// outside the window, which this checker reports on its own), and a receiver's clock strays
+    /// from the world's by at most the change of its skew: so a fingerprint matters for
+    /// `retentionMs` = 2 × (tolerance + largest skew) of world time. The fingerprints live in
+    /// `generationCount` sets of `retentionMs / (generationCount − 1)` each, the newest taking
+    /// inserts: the oldest is dropped once the others span the retention. Four generations keep
+    /// 1⅓ × the retention's worth of fingerprints at most, where two kept up to twice it; the
+    /// checker's memory follows the message rate, not the run's length.
+    private var generations: [Set<UInt64>] = [[]]
+    private static let generationCount = 4
     private var generationStartMs: UInt64 = 0
     private(set) var firstViolation: String?
     private var accepted: UInt64 = 0
@@ -28,7 +32,9 @@ final class ReplayChecker: SimChecker {
     /// `maxSkewMs`: the largest clock skew any node may be given (its magnitude).
     init(toleranceMs: UInt64, maxSkewMs: UInt64, names: [String]) {
         self.toleranceMs = toleranceMs
-        generationMs = 2 * (toleranceMs + maxSkewMs)
+        retentionMs = 2 * (toleranceMs + maxSkewMs)
+        let turns = UInt64(Self.generationCount - 1)
+        generationMs = (retentionMs + turns - 1) / turns
         self.names = names
     }
 
@@ -37,13 +43,16 @@ final class ReplayChecker: SimChecker {
         accepted += 1
         guard firstViolation == nil else { return }
         if worldNowMs >= generationStartMs + generationMs {
-            previous = seen
-            seen.removeAll(keepingCapacity: true)
+            // A fresh set sized for the last generation's count: keeping the old capacity would
+            // pin every generation at the busiest one's size.
+            generations.append(Set(minimumCapacity: generations.last?.count ?? 0))
+            if generations.count > Self.generationCount { generations.removeFirst() }
             generationStartMs = worldNowMs
         }
         let senderPrefix = sender.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let fingerprint = Self.fingerprint(receiver: receiver, sender: senderPrefix, sequence: sequence)
-        if previous.contains(fingerprint) || !seen.insert(fingerprint).inserted {
+        if generations.dropLast().contains(where: { $0.contains(fingerprint) })
+            || !generations[generations.count - 1].insert(fingerprint).inserted {
             firstViolation = "\(names[receiver]) accepted sequence \(sequence) from \(sender) twice"
         } else if timestamp + toleranceMs < now || timestamp > now + toleranceMs {
             firstViolation = "\(names[receiver]) accepted a message stamped \(timestamp) at \(now), outside ±\(toleranceMs) ms"
