@@ -4,7 +4,7 @@ import PRSMNode
 final class ReplayChecker: SimChecker {
     let name = "no-replay-accepted"
     let toleranceMs: UInt64
-    /// How long a fingerprint must be kept (see `generations`).
+    /// How long a fingerprint must be kept (see `open`).
     let retentionMs: UInt64
     let generationMs: UInt64
     /// One 8-byte fingerprint per accepted envelope: a mix of (receiver, the sender key's first
@@ -17,11 +17,15 @@ final class ReplayChecker: SimChecker {
     /// outside the window, which this checker reports on its own), and a receiver's clock strays
     /// from the world's by at most the change of its skew: so a fingerprint matters for
     /// `retentionMs` = 2 × (tolerance + largest skew) of world time. The fingerprints live in
-    /// `generationCount` sets of `retentionMs / (generationCount − 1)` each, the newest taking
-    /// inserts: the oldest is dropped once the others span the retention. Four generations keep
-    /// 1⅓ × the retention's worth of fingerprints at most, where two kept up to twice it; the
-    /// checker's memory follows the message rate, not the run's length.
-    private var generations: [Set<UInt64>] = [[]]
+    /// `generationCount` generations of `retentionMs / (generationCount − 1)` each, the newest
+    /// taking inserts: the oldest is dropped once the others span the retention. Four generations
+    /// keep 1⅓ × the retention's worth of fingerprints at most, where two kept up to twice it; the
+    /// checker's memory follows the message rate, not the run's length. Only the newest is a set;
+    /// a generation that stops taking inserts becomes a sorted array searched by bisection, 8 bytes
+    /// a fingerprint where a set's half-empty table costs about twice that.
+    private var open: Set<UInt64> = []
+    /// Closed generations, oldest first, each sorted.
+    private var closed: [[UInt64]] = []
     private static let generationCount = 4
     private var generationStartMs: UInt64 = 0
     private(set) var firstViolation: String?
@@ -45,18 +49,27 @@ final class ReplayChecker: SimChecker {
         if worldNowMs >= generationStartMs + generationMs {
             // A fresh set sized for the last generation's count: keeping the old capacity would
             // pin every generation at the busiest one's size.
-            generations.append(Set(minimumCapacity: generations.last?.count ?? 0))
-            if generations.count > Self.generationCount { generations.removeFirst() }
+            closed.append(open.sorted())
+            if closed.count >= Self.generationCount { closed.removeFirst() }
+            open = Set(minimumCapacity: closed[closed.count - 1].count)
             generationStartMs = worldNowMs
         }
         let senderPrefix = sender.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let fingerprint = Self.fingerprint(receiver: receiver, sender: senderPrefix, sequence: sequence)
-        if generations.dropLast().contains(where: { $0.contains(fingerprint) })
-            || !generations[generations.count - 1].insert(fingerprint).inserted {
+        if closed.contains(where: { Self.sortedContains($0, fingerprint) }) || !open.insert(fingerprint).inserted {
             firstViolation = "\(names[receiver]) accepted sequence \(sequence) from \(sender) twice"
         } else if timestamp + toleranceMs < now || timestamp > now + toleranceMs {
             firstViolation = "\(names[receiver]) accepted a message stamped \(timestamp) at \(now), outside ±\(toleranceMs) ms"
         }
+    }
+
+    static func sortedContains(_ sorted: [UInt64], _ value: UInt64) -> Bool {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low < sorted.count && sorted[low] == value
     }
 
     /// SplitMix64's finalizer over the three fields chained: fixed (not seeded per process, unlike
