@@ -1,7 +1,7 @@
-/// 32 bytes held inline, without a heap allocation: the storage of keys, digests and node ids.
-/// A node keeps tens of thousands of these in its tables (peer keys, replay windows, routing
-/// contacts, scores); as `[UInt8]` each copy decoded from the wire was its own ~80-byte heap
-/// block, the largest share of a simulated node's memory.
+/// 32 bytes held inline, without a heap allocation: the storage of digests and node ids. A node
+/// keeps thousands of these (routing contacts, lookups, records), each computed rather than shared,
+/// so as `[UInt8]` every one was its own ~80-byte heap block. (Public keys stay shared arrays: see
+/// `PublicKey.bytes`.)
 ///
 /// The words hold the bytes in memory order (as loaded on this machine), so lending the bytes
 /// is free; ordering reads them big-endian, which is the bytes' lexicographic order.

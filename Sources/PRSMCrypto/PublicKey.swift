@@ -4,6 +4,10 @@ import CSodium
 /// canonical S, canonical non-small-order public key and R.
 public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible, ContiguousBytes {
     public static let size = 32
+    /// An array on purpose, unlike `Digest32`: the receive pipeline hands every table keyed by a
+    /// peer the replay window's copy of its key, so they share one buffer at 8 bytes a reference.
+    /// Held inline (`Bytes32`), each table entry carried all 32 bytes, and a simulated node's
+    /// memory grew (`bench dht`, 1,000 nodes: 260,132 -> 291,680 B per node).
     public let bytes: [UInt8]
 
     public init(_ bytes: [UInt8]) throws(CryptoError) {
